@@ -1,0 +1,1 @@
+"""Cat-versus-dog classifiers under stratified, duplicate-aware k-fold cross-validation."""

@@ -1,0 +1,124 @@
+"""Finding the image files of a dataset laid out as one folder per class."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catdog.errors import CatdogError
+
+# Folder that `catdog clean-data` moves rejected files into; never read as a class.
+TRASH_DIR = "Trash"
+# Files that operating systems drop into image folders; they are never images.
+SYSTEM_FILES = frozenset({"thumbs.db", ".ds_store", "desktop.ini"})
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """One candidate image file of a class folder."""
+
+    path: Path
+    relpath: str  # POSIX path relative to the dataset root, e.g. "Cat/12.jpg"
+    label: str
+
+
+@dataclass
+class Listing:
+    """The files of a dataset folder, and what was left out of it and why."""
+
+    root: Path
+    class_names: list[str]
+    files: list[ImageFile]
+    ignored: list[str] = field(default_factory=list)  # system and hidden files, relative paths
+    external_links: list[str] = field(default_factory=list)  # symbolic links leading outside root
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def find_class_names(root: Path) -> list[str]:
+    """Return the sorted names of the class folders under `root`."""
+    return sorted(
+        entry.name
+        for entry in root.iterdir()
+        if entry.is_dir() and not _is_hidden(entry.name) and entry.name != TRASH_DIR
+    )
+
+
+def check_data_dir(root: str | os.PathLike) -> Path:
+    """Return `root` as a Path, or raise `CatdogError` when it is not a usable folder."""
+    root = Path(root)
+    if not root.exists():
+        raise CatdogError(
+            f"Data folder not found: {root}. Pass --data PATH pointing at the PetImages folder "
+            "(the one holding Cat/ and Dog/), or get it with `catdog fetch-data`."
+        )
+    if not root.is_dir():
+        raise CatdogError(f"Data path {root} is a file, not a folder. Pass the PetImages folder that holds Cat/ and Dog/.")
+    return root
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def list_images(root: str | os.PathLike, min_classes: int = 2) -> Listing:
+    """List every candidate image file under `root`, one class per top-level folder.
+
+    Files in nested folders belong to the class of their top-level folder. Hidden files
+    and folders, system files such as `Thumbs.db`, and the `Trash/` folder are left
+    out; symbolic links that lead outside `root` are never followed. Files are returned
+    in a stable order: by class, then by relative path.
+
+    Raises:
+        CatdogError: when `root` is missing, is not a folder, has fewer than
+            `min_classes` class folders, or a class folder holds no files.
+    """
+    root = check_data_dir(root)
+    class_names = find_class_names(root)
+    if len(class_names) < min_classes:
+        found = ", ".join(class_names) if class_names else "none"
+        raise CatdogError(
+            f"Found {len(class_names)} class folder(s) in {root} ({found}); at least {min_classes} are needed. "
+            "The data folder must hold one subfolder per class, such as Cat/ and Dog/."
+        )
+
+    listing = Listing(root=root, class_names=class_names, files=[])
+    for label in class_names:
+        count_before = len(listing.files)
+        _walk_class(root, root / label, label, listing)
+        if len(listing.files) == count_before:
+            raise CatdogError(f"Class folder {root / label} holds no image files. Add images or remove the folder.")
+    return listing
+
+
+def _walk_class(root: Path, class_dir: Path, label: str, listing: Listing) -> None:
+    for dirpath, dirnames, filenames in os.walk(class_dir, followlinks=False):
+        current = Path(dirpath)
+        kept_dirs = []
+        for name in sorted(dirnames):
+            full = current / name
+            relpath = full.relative_to(root).as_posix()
+            if full.is_symlink() and not _inside(full, root):
+                listing.external_links.append(relpath)
+            elif _is_hidden(name):
+                listing.ignored.append(relpath + "/")
+            else:
+                kept_dirs.append(name)
+        dirnames[:] = kept_dirs
+
+        for name in sorted(filenames):
+            full = current / name
+            relpath = full.relative_to(root).as_posix()
+            if _is_hidden(name) or name.lower() in SYSTEM_FILES:
+                listing.ignored.append(relpath)
+            elif full.is_symlink() and not _inside(full, root):
+                listing.external_links.append(relpath)
+            else:
+                listing.files.append(ImageFile(path=full, relpath=relpath, label=label))

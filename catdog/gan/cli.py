@@ -1,0 +1,3 @@
+"""Click commands of catdog.gan."""
+
+commands = []

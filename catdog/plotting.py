@@ -1,0 +1,113 @@
+"""Figures shared by every catdog command: accuracy curves, loss curves, image grids.
+
+Figures are built with matplotlib's object API (no pyplot global state, no window),
+so they render the same on a headless server, and every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from catdog.runs import atomic_path
+
+
+def save_figure(figure: Figure, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Write `figure` to `path` (format from the suffix) atomically and return the path."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def plot_fold_accuracy(
+    folds: Sequence[Mapping[str, Sequence[float]]],
+    title: str,
+    path: str | os.PathLike,
+    train_key: str = "accuracy",
+    heldout_key: str = "heldout_accuracy",
+) -> Path:
+    """Plot training and held-out accuracy per epoch, one pair of lines per fold.
+
+    Args:
+        folds: one mapping per fold, each holding a list of per-epoch values under
+            `train_key` and `heldout_key`.
+        title: figure title, such as "cnn, 30 epochs, batch 32".
+        path: output file, usually a `.png`.
+    """
+    figure = Figure(figsize=(7.5, 4.5))
+    axes = figure.add_subplot()
+    colors = [f"C{index % 10}" for index in range(len(folds))]
+    for number, (fold, color) in enumerate(zip(folds, colors), start=1):
+        train = list(fold.get(train_key, []))
+        heldout = list(fold.get(heldout_key, []))
+        axes.plot(range(1, len(train) + 1), train, color=color, linestyle="--", linewidth=1.2, label=f"fold {number} training")
+        axes.plot(range(1, len(heldout) + 1), heldout, color=color, linewidth=1.6, label=f"fold {number} held-out")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("accuracy")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7, ncol=2, loc="lower right")
+    return save_figure(figure, path)
+
+
+def plot_losses(
+    history: Mapping[str, Sequence[float]],
+    title: str,
+    path: str | os.PathLike,
+    epochs: Sequence[int] | None = None,
+) -> Path:
+    """Plot one line per named loss series against the epoch number.
+
+    Args:
+        history: loss name to per-epoch values, such as {"d_loss_real": [...]}.
+        title: figure title.
+        path: output file.
+        epochs: the epoch number of each value; defaults to 1, 2, 3, ...
+    """
+    figure = Figure(figsize=(7.5, 4.5))
+    axes = figure.add_subplot()
+    for name, values in history.items():
+        xs = list(epochs) if epochs is not None else list(range(1, len(values) + 1))
+        axes.plot(xs, list(values), label=name, linewidth=1.5)
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("mean loss over the epoch")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    return save_figure(figure, path)
+
+
+def to_uint8(images: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """Map float images from `value_range` linearly onto 0..255, rounding and clipping."""
+    low, high = value_range
+    scaled = (np.asarray(images, dtype=np.float32) - low) * (255.0 / (high - low))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def save_image_grid(
+    images: np.ndarray,
+    title: str,
+    path: str | os.PathLike,
+    columns: int | None = None,
+) -> Path:
+    """Save uint8 images of shape (n, height, width, channels) as one titled grid."""
+    images = np.asarray(images)
+    count = len(images)
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    figure = Figure(figsize=(columns * 1.3, rows * 1.3 + 0.4))
+    for index, image in enumerate(images):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        if image.shape[-1] == 1:
+            axes.imshow(image[:, :, 0], cmap="gray", vmin=0, vmax=255)
+        else:
+            axes.imshow(image)
+        axes.axis("off")
+    figure.suptitle(title)
+    return save_figure(figure, path)

@@ -1,0 +1,1 @@
+"""Data intake: checking the dataset, moving corrupt files to Trash/, fetching the archive."""
