@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from catdog.runs import atomic_path
 
@@ -48,6 +49,7 @@ def plot_fold_accuracy(
         heldout = list(fold.get(heldout_key, []))
         axes.plot(range(1, len(train) + 1), train, color=color, linestyle="--", linewidth=1.2, label=f"fold {number} training")
         axes.plot(range(1, len(heldout) + 1), heldout, color=color, linewidth=1.6, label=f"fold {number} held-out")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("epoch")
     axes.set_ylabel("accuracy")
     axes.set_title(title)
@@ -75,6 +77,7 @@ def plot_losses(
     for name, values in history.items():
         xs = list(epochs) if epochs is not None else list(range(1, len(values) + 1))
         axes.plot(xs, list(values), label=name, linewidth=1.5)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("epoch")
     axes.set_ylabel("mean loss over the epoch")
     axes.set_title(title)
@@ -111,3 +114,27 @@ def save_image_grid(
         axes.axis("off")
     figure.suptitle(title)
     return save_figure(figure, path)
+
+
+def save_gif(frames: Sequence[str | os.PathLike], path: str | os.PathLike, duration_ms: int = 500) -> Path:
+    """Combine image files into an animated GIF that loops forever, written atomically.
+
+    Frames of another size than the first are resized to it, because a GIF has one
+    canvas size.
+
+    Args:
+        frames: image files in display order; at least one.
+        path: output `.gif` file.
+        duration_ms: display time of each frame in milliseconds. Defaults to 500.
+    """
+    from PIL import Image
+
+    if not frames:
+        raise ValueError("save_gif needs at least one frame.")
+    images = [Image.open(frame).convert("RGB") for frame in frames]
+    size = images[0].size
+    images = [image if image.size == size else image.resize(size) for image in images]
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
+    return path
