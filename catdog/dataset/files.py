@@ -68,7 +68,7 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def list_images(root: str | os.PathLike, min_classes: int = 2) -> Listing:
+def list_images(root: str | os.PathLike, min_classes: int = 2, allow_empty_classes: bool = False) -> Listing:
     """List every candidate image file under `root`, one class per top-level folder.
 
     Files in nested folders belong to the class of their top-level folder. Hidden files
@@ -76,9 +76,17 @@ def list_images(root: str | os.PathLike, min_classes: int = 2) -> Listing:
     out; symbolic links that lead outside `root` are never followed. Files are returned
     in a stable order: by class, then by relative path.
 
+    Args:
+        root: the dataset folder.
+        min_classes: fewest class folders accepted. Defaults to 2.
+        allow_empty_classes: accept a class folder without files, as
+            `catdog clean-data` must after moving every file of a class. Defaults
+            to False.
+
     Raises:
         CatdogError: when `root` is missing, is not a folder, has fewer than
-            `min_classes` class folders, or a class folder holds no files.
+            `min_classes` class folders, or a class folder holds no files (unless
+            `allow_empty_classes`).
     """
     root = check_data_dir(root)
     class_names = find_class_names(root)
@@ -93,7 +101,7 @@ def list_images(root: str | os.PathLike, min_classes: int = 2) -> Listing:
     for label in class_names:
         count_before = len(listing.files)
         _walk_class(root, root / label, label, listing)
-        if len(listing.files) == count_before:
+        if len(listing.files) == count_before and not allow_empty_classes:
             raise CatdogError(f"Class folder {root / label} holds no image files. Add images or remove the folder.")
     return listing
 
