@@ -7,7 +7,8 @@ import logging
 import click
 
 from catdog import config
-from catdog.classify.settings import CV_SCHEMA, MODEL_NAMES
+from catdog.classify.settings import CV_SCHEMA, MODEL_NAMES, check_settings
+from catdog.dataset.files import list_images
 from catdog.dataset.decode import COLORS
 from catdog.options import config_option, data_option, int_list_callback, out_option, seed_option
 
@@ -63,8 +64,6 @@ def cv_command(models, epochs, batch, folds, image_size, color, weights, validat
       catdog cv --config configs/report.toml
       catdog cv --model resnet50 --weights none --epochs 2
     """
-    from catdog.classify.cv import run_cross_validation
-
     options = {
         "data": data, "models": list(models) or None, "epochs": epochs, "batch": batch, "folds": folds,
         "image_size": image_size, "color": color, "seed": seed, "out": out, "weights": weights,
@@ -76,11 +75,18 @@ def cv_command(models, epochs, batch, folds, image_size, color, weights, validat
             raise click.UsageError(
                 f"--resume continues a run with its recorded settings; drop {', '.join('--' + n.replace('_', '-') for n in given) or '--config'}."
             )
+        from catdog.classify.cv import run_cross_validation
+
         run_cross_validation({}, resume_dir=resume_dir, quiet=quiet)
         return
     if options["models"] is not None:
         options["models"] = CV_SCHEMA["models"].convert(options["models"])
     settings = config.resolve(CV_SCHEMA, config_path, options)
+    # Catch bad settings and a bad data folder before the seconds-long Keras import.
+    check_settings(settings)
+    list_images(settings["data"])
+    from catdog.classify.cv import run_cross_validation
+
     try:
         run_cross_validation(settings, quiet=quiet)
     except KeyboardInterrupt:

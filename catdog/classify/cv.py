@@ -14,6 +14,7 @@ from catdog.classify import models
 from catdog.classify.features import compute_resnet50_features
 from catdog.classify.folds import inner_split, make_folds
 from catdog.classify.report import experiment_label, write_experiment_outputs, write_results
+from catdog.classify.settings import check_settings
 from catdog.classify.training import FoldResult, FoldSplit, TrainingSettings, train_fold
 from catdog.dataset import Dataset, load_dataset
 from catdog.errors import CatdogError
@@ -62,24 +63,6 @@ def prepare_model_inputs(model_name: str, dataset: Dataset, settings: dict, verb
         return ModelInputs(x, lambda: models.build_cnn(size, channels))
     features, base = compute_resnet50_features(x, settings["weights"], verbose=verbose)
     return ModelInputs(features, lambda: models.build_resnet50_head(features.shape[1:]), base)
-
-
-def check_settings(settings: dict, dataset: Dataset | None = None) -> None:
-    """Reject settings that would fail late, before any training starts."""
-    if "resnet50" in settings["models"] and settings["image_size"] < models.RESNET50_MIN_SIZE:
-        raise CatdogError(
-            f"--image-size {settings['image_size']} is too small for ResNet50, which needs at least "
-            f"{models.RESNET50_MIN_SIZE} pixels. Pass --image-size {models.RESNET50_MIN_SIZE} or larger, "
-            "or leave resnet50 out of --model."
-        )
-    weights = settings["weights"]
-    if "resnet50" in settings["models"] and weights.lower() not in ("imagenet", "none") and not Path(weights).is_file():
-        raise CatdogError(f"ResNet50 weights file not found: {weights}. Pass --weights imagenet, none, or an existing file.")
-    if dataset is not None and len(dataset.class_names) != 2:
-        raise CatdogError(
-            f"Cross-validation trains binary classifiers, but {dataset.root} has {len(dataset.class_names)} class "
-            f"folders ({', '.join(dataset.class_names)}). Keep exactly two, such as Cat/ and Dog/."
-        )
 
 
 def run_cross_validation(settings: dict, resume_dir: str | Path | None = None, quiet: bool = False) -> Path:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from catdog import config
 from catdog.dataset.decode import COLORS
+from catdog.errors import CatdogError
 
 # Kept here, not in models.py, so that `catdog --help` does not import Keras.
 MODEL_NAMES = ("perceptron", "cnn", "resnet50")
@@ -55,3 +57,21 @@ CV_SCHEMA: dict[str, config.Setting] = {
     "early_stopping_patience": config.Setting(15, config.positive_int),
     "save_models": config.Setting(True, config.boolean),
 }
+
+
+def check_settings(settings: dict, dataset=None) -> None:
+    """Reject settings that would fail late, before any training starts."""
+    if "resnet50" in settings["models"] and settings["image_size"] < RESNET50_MIN_SIZE:
+        raise CatdogError(
+            f"--image-size {settings['image_size']} is too small for ResNet50, which needs at least "
+            f"{RESNET50_MIN_SIZE} pixels. Pass --image-size {RESNET50_MIN_SIZE} or larger, "
+            "or leave resnet50 out of --model."
+        )
+    weights = settings["weights"]
+    if "resnet50" in settings["models"] and weights.lower() not in ("imagenet", "none") and not Path(weights).is_file():
+        raise CatdogError(f"ResNet50 weights file not found: {weights}. Pass --weights imagenet, none, or an existing file.")
+    if dataset is not None and len(dataset.class_names) != 2:
+        raise CatdogError(
+            f"Cross-validation trains binary classifiers, but {dataset.root} has {len(dataset.class_names)} class "
+            f"folders ({', '.join(dataset.class_names)}). Keep exactly two, such as Cat/ and Dog/."
+        )
