@@ -43,7 +43,7 @@ class ServerState:
     files: dict[str, bytes] = field(default_factory=dict)
     cut_after: int | None = None  # bytes sent before dropping the next response part-way
     honour_range: bool = True
-    silent_seconds: float = 0.0  # wait this long before answering
+    silent_seconds: float = 0.0  # seconds to wait before responding
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range header)
 
 
@@ -95,7 +95,7 @@ def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), ArchiveHandler)
     httpd.daemon_threads = True
     httpd.state = ServerState()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield httpd
     httpd.shutdown()

@@ -207,7 +207,7 @@ def build_damaged_dataset(root: Path, outside: Path) -> DamagedDataset:
     return dataset
 
 
-# Checks that each fixture really is what its name says.
+# Checks that each fixture has the property its name states.
 
 
 def test_bomb_header_exceeds_pillow_limit():

@@ -36,7 +36,12 @@ def write_dataset(root: Path, bad_per_class: int) -> None:
             (folder / f"good-{index}.tif").write_bytes(encode(image, "TIFF"))
         for index in range(bad_per_class):
             kind = index % 3
-            data = b"" if kind == 0 else b"plain text, not a picture\n" if kind == 1 else random_bytes(64 + index)
+            if kind == 0:
+                data = b""
+            elif kind == 1:
+                data = b"plain text, not a picture\n"
+            else:
+                data = random_bytes(64 + index)
             subfolder = folder / "nested" if index % 4 == 0 else folder
             (subfolder / f"bad-{index}.jpg").write_bytes(data)
 

@@ -78,7 +78,7 @@ def list_images(root: str | os.PathLike, min_classes: int = 2, allow_empty_class
 
     Args:
         root: the dataset folder.
-        min_classes: fewest class folders accepted. Defaults to 2.
+        min_classes: minimum number of class folders. Defaults to 2.
         allow_empty_classes: accept a class folder without files, as
             `catdog clean-data` must after moving every file of a class. Defaults
             to False.

@@ -3,7 +3,7 @@
 A file is bad when either decoder rejects it. Pillow always decodes the full pixel
 data (a header check is not enough: a truncated JPEG has a valid header).
 TensorFlow is consulted only for the formats its `tf.io.decode_image` supports,
-because its verdict on any other format says nothing about damage. Measured with
+because it rejects any other format for lack of support, not for damage. Measured with
 TensorFlow 2.21 on files written by Pillow:
 
 - decoded by both: JPEG (RGB, grayscale, CMYK), PNG (palette with transparency,
@@ -48,7 +48,7 @@ class FileCheck:
     """The verdict on one file's content.
 
     `reason` is None for a good file. For a bad one it is a short label such as
-    "truncated image", and `detail` holds the decoder's message.
+    "truncated image", and `detail` is the decoder's message.
     """
 
     reason: str | None = None

@@ -37,7 +37,7 @@ class PlannedMove:
 
 @dataclass
 class CleanReport:
-    """What `clean_data` checked, moved and found; every path is relative to `root`."""
+    """Findings of one clean-data run; every path is relative to `root`."""
 
     root: Path
     class_names: list[str]
@@ -152,7 +152,7 @@ def require_dataset_folder(root: str | os.PathLike) -> Path:
     if not root.is_dir():
         state = "is a file, not a folder" if root.exists() else "not found"
         raise CatdogError(
-            f"Dataset folder {root} {state}. Pass the folder that holds one subfolder per class, "
+            f"Dataset folder {root} {state}. Pass the folder that contains one subfolder per class, "
             "such as PetImages/ with Cat/ and Dog/."
         )
     return root

@@ -75,8 +75,9 @@ def fetch_data_command(dest: str, url: str | None, from_archive: str | None, sha
     """Download the Kaggle Cats and Dogs archive, verify it and extract DEST/PetImages.
 
     The download resumes where an interrupted one stopped. The archive must match
-    the official size and SHA-256 digest; extraction writes nothing outside DEST,
-    follows no links, and leaves no half-written PetImages/ if it fails.
+    the official size and SHA-256 digest. Extraction writes nothing outside DEST
+    and follows no links, and a failed extraction leaves no half-written
+    PetImages/ behind.
 
     \b
     Examples:

@@ -1,9 +1,9 @@
 """Duplicate pictures: byte-identical files, and near duplicates by perceptual hash.
 
-The perceptual hash is the DCT hash ("pHash"): shrink the picture to 32 x 32
-grayscale, take its 2-D discrete cosine transform, keep the 8 x 8 lowest
-frequencies, and set one bit per coefficient that is above their median (the DC
-term is left out of the median). Re-encoded or resized copies of a picture differ
+The perceptual hash is the DCT hash ("pHash"). It shrinks the picture to 32 x 32
+grayscale, takes its 2-D discrete cosine transform and keeps the 8 x 8 lowest
+frequencies. Each bit is set when its coefficient is above their median, which
+leaves out the DC term. Re-encoded or resized copies of a picture differ
 in a few of the 64 bits; unrelated pictures differ in about 32.
 """
 
@@ -51,7 +51,7 @@ def cross_label_groups(groups: list[list[str]], labels: dict[str, str]) -> list[
 
 
 def _dct_matrix(size: int) -> np.ndarray:
-    """Orthonormal DCT-II matrix: row k holds the k-th cosine basis vector."""
+    """Orthonormal DCT-II matrix: row k is the k-th cosine basis vector."""
     k = np.arange(size)[:, np.newaxis]
     n = np.arange(size)[np.newaxis, :]
     matrix = np.cos(np.pi * (2 * n + 1) * k / (2 * size)) * np.sqrt(2.0 / size)

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 # JPEG files, which barely compress, so it expands to about the same size; 4 GiB
 # leaves room for other copies of the dataset while stopping a zip bomb.
 MAX_EXTRACTED_BYTES = 4 * 1024**3
-# Largest number of members accepted; the official archive holds about 25,000.
+# Largest number of members accepted; the official archive has about 25,000.
 MAX_MEMBERS = 200_000
 _CHUNK = 1024 * 1024  # bytes per read while copying a member
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -41,7 +41,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 @dataclass
 class ExtractReport:
-    """What an extraction wrote and what it left out."""
+    """Outcome of an extraction: what was written and what was left out."""
 
     destination: Path
     files: int = 0
@@ -98,7 +98,9 @@ def extract_dataset(
     Raises:
         CatdogError: when `dest_dir/folder` exists, the archive is not a valid zip
             file, a member is unsafe, the limits are exceeded, or `folder` is
-            missing from it. Nothing is left behind in `dest_dir` then.
+            missing from it. Nothing is left behind in `dest_dir` then, except
+            that a killed process leaves its `.catdog-extract-*` staging folder
+            (never a partial `folder`).
     """
     dest_dir = Path(dest_dir)
     target = dest_dir / folder
@@ -111,14 +113,14 @@ def extract_dataset(
         report = ExtractReport(destination=target)
         _extract_all(Path(archive), staging, report, max_bytes, max_members, progress)
         if not (staging / folder).is_dir():
-            raise CatdogError(f"Archive {archive} holds no {folder}/ folder. Is it the Kaggle Cats and Dogs archive?")
+            raise CatdogError(f"Archive {archive} has no {folder}/ folder. Pass the Kaggle Cats and Dogs archive.")
         os.rename(staging / folder, target)
         for item in sorted(staging.iterdir()):
             if not os.path.lexists(dest_dir / item.name):
                 os.rename(item, dest_dir / item.name)
                 report.extra_items.append(dest_dir / item.name)
     finally:
-        # The staging folder holds only what this call wrote.
+        # The staging folder contains only what this call wrote.
         shutil.rmtree(staging, ignore_errors=True)
     return report
 
@@ -165,7 +167,7 @@ def _extract_member(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, 
                     )
                 target.write(chunk)
     except FileExistsError:
-        raise CatdogError(f"Archive holds {info.filename!r} twice. Nothing was extracted.") from None
+        raise CatdogError(f"Invalid archive: member {info.filename!r} appears twice. Nothing was extracted.") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
         raise CatdogError(f"Member {info.filename!r} of the archive is damaged ({error}). Download the archive again.") from None
     report.files += 1

@@ -145,7 +145,7 @@ def download(url: str, path: Path, size: int, sha256: str, timeout: float = TIME
         The number of bytes downloaded by this call, and the byte it resumed from.
 
     Raises:
-        CatdogError: when the server cannot be reached or answers with an error,
+        CatdogError: when the server cannot be reached or returns an HTTP error,
             reports another size, the transfer stops early (the partial file is
             kept for the next run), or the result does not match `sha256`. A
             complete but wrong download is renamed to `<name>.corrupt`.

@@ -64,26 +64,29 @@ class Manifest:
         self.path = self.root / TRASH_DIR / MANIFEST_NAME
         self.moves: dict[int, Move] = {}
         self._step_counts: dict[str, int] = {}
+        self._complete_length: int | None = None  # bytes before an incomplete last line
         if self.path.exists():
             self._load()
 
     # Reading.
 
     def _load(self) -> None:
-        lines = self.path.read_text(encoding="utf-8").splitlines()
+        content = self.path.read_bytes()
+        lines = content.decode("utf-8").splitlines()
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                if number == len(lines):
-                    # A kill during the last write can leave half a line; the entry
-                    # it began is settled by `reconcile` from the files on disk.
+                if number == len(lines) and not content.endswith(b"\n"):
+                    # A crash during the last write can leave half a line. The next
+                    # append cuts it off, and `reconcile` settles the entry it began.
                     log.warning("Ignoring the incomplete last line of %s.", self.path)
+                    self._complete_length = len(content) - len(line.encode("utf-8"))
                     continue
                 raise CatdogError(
-                    f"Manifest {self.path} is damaged at line {number}. "
+                    f"Manifest {self.path} is invalid at line {number}. "
                     "Fix or remove that line by hand; every other line is still valid JSON."
                 ) from None
             self._apply(record)
@@ -117,6 +120,9 @@ class Manifest:
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         new_file = not self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._complete_length is not None:
+            os.truncate(self.path, self._complete_length)
+            self._complete_length = None
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line)
@@ -142,8 +148,8 @@ class Manifest:
             OSError: when the rename fails; the entry is then marked cancelled and
                 the file stays in place.
         """
-        taken = {move.dst for move in self.in_state(PENDING, MOVED, RESTORING)}
-        dst = unique_relpath(self.root, f"{TRASH_DIR}/{src}", taken)
+        reserved = {move.dst for move in self.in_state(PENDING, MOVED, RESTORING)}
+        dst = unique_relpath(self.root, f"{TRASH_DIR}/{src}", reserved)
         move_id = max(self.moves, default=0) + 1
         record = {"event": "move", "id": move_id, "src": src, "dst": dst, "reason": reason,
                   "detail": detail, "sha256": sha256, "size": size}
@@ -164,8 +170,8 @@ class Manifest:
         Returns:
             The path the file now has, relative to the dataset folder.
         """
-        taken = {other.restored_to for other in self.in_state(RESTORING) if other.restored_to}
-        target = unique_relpath(self.root, move.src, taken)
+        reserved = {other.restored_to for other in self.in_state(RESTORING) if other.restored_to}
+        target = unique_relpath(self.root, move.src, reserved)
         self._append({"event": "restore", "id": move.id, "to": target})
         self._kill_point("restore-logged")
         try:
@@ -209,23 +215,23 @@ class Manifest:
         return "restore-cancelled", f"cancelled the interrupted restore of {move.dst}: it is still in Trash/"
 
 
-def unique_relpath(root: Path, relpath: str, taken: set[str]) -> str:
+def unique_relpath(root: Path, relpath: str, reserved: set[str]) -> str:
     """Return `relpath`, or "<stem> (2)<suffix>" and so on when that path is in use.
 
     A path is in use when it exists under `root` (even as a broken link) or is in
-    `taken`, the destinations of unfinished moves.
+    `reserved`, such as the destinations of unfinished moves.
     """
     parent, name = os.path.split(relpath)
     stem, suffix = os.path.splitext(name)
     candidate, number = relpath, 2
-    while candidate in taken or os.path.lexists(root / candidate):
+    while candidate in reserved or os.path.lexists(root / candidate):
         candidate = os.path.join(parent, f"{stem} ({number}){suffix}").replace(os.sep, "/")
         number += 1
     return candidate
 
 
 def _rename(source: Path, target: Path) -> None:
-    """Rename without ever replacing a file, and make the rename durable."""
+    """Rename `source` to `target`, raising FileExistsError rather than replacing a file, and fsync both folders."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if os.path.lexists(target):
         raise FileExistsError(f"{target} already exists")

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RestoreReport:
-    """Where each restored file went; `renamed` lists those put beside a new file of the same name."""
+    """Outcome of a restore; `renamed` lists the files put beside a new file of the same name."""
 
     root: Path
     restored: list[tuple[str, str]] = field(default_factory=list)  # (path in Trash/, restored path)
@@ -31,7 +31,7 @@ class RestoreReport:
 def restore_data(root: str | os.PathLike, dry_run: bool = False) -> RestoreReport:
     """Move every file listed as moved in `root/Trash/manifest.jsonl` back to its path.
 
-    Files go back in the reverse order of their moves. When a new file now holds
+    Files go back in the reverse order of their moves. When a new file now has
     the original path, the restored file gets a new name beside it ("12 (2).jpg"),
     so nothing is overwritten. The manifest keeps the history.
 

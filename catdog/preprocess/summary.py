@@ -65,7 +65,7 @@ def format_restore_report(report: RestoreReport) -> str:
     _section(lines, f"{verb} from {TRASH_DIR}/", [f"{source} -> {target}" for source, target in report.restored])
     if report.renamed:
         _section(
-            lines, "Restored under a new name, because a new file holds the original path",
+            lines, "Restored under a new name, because a new file has the original path",
             [f"{original} -> {target}" for original, target in report.renamed],
         )
     if report.missing:
