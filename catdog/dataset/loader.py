@@ -84,11 +84,10 @@ class Dataset:
 
 
 class _FileResult(NamedTuple):
-    """The outcome of reading and decoding one file: its hash and pixels, or the reason it failed."""
+    """The outcome of reading and decoding one file, without its pixels."""
 
-    sha256: str = ""
-    pixels: np.ndarray | None = None
-    reason: str = ""
+    sha256: str = ""  # empty when the file could not be read
+    reason: str = ""  # why the file was skipped, empty when it decoded
     detail: str = ""
     warnings: tuple[str, ...] = ()
 
@@ -211,15 +210,15 @@ def _decode_listing(
     with click.progressbar(
         length=count, label="Decoding images", file=sys.stderr, hidden=not progress, show_pos=True
     ) as bar:
-        for index, (item, result) in enumerate(zip(listing.files, results), start=1):
+        for index, (item, (result, pixels)) in enumerate(zip(listing.files, results), start=1):
             if index % PROGRESS_STEP == 0 or index == count:
                 bar.update(index - bar.pos)
-            if result.pixels is None:
+            if result.reason:
                 skipped.append(_skipped_file(item, result))
                 continue
             # Kept images are packed to the front in listing order, so no copy is
             # needed at the end when files were skipped.
-            images[len(paths)] = result.pixels
+            images[len(paths)] = pixels
             labels.append(label_index[item.label])
             paths.append(item.relpath)
             hashes.append(result.sha256)
@@ -253,26 +252,26 @@ def _decode_files(
     image_size: int,
     color: str,
     workers: int,
-) -> Iterator[_FileResult]:
-    """Yield one `_FileResult` per file, in the order of `files`.
+) -> Iterator[tuple[_FileResult, np.ndarray | None]]:
+    """Yield a `_FileResult` and its pixels (None when skipped) per file, in the order of `files`.
 
-    Files that are not regular files (a FIFO, a socket, a device) are never opened:
-    opening a FIFO would block until another process writes to it.
+    Files that are not regular files (a FIFO, a socket, a device) are never opened,
+    because opening a FIFO would block until another process writes to it.
     """
-    decode_one = functools.partial(_read_and_decode, image_size=image_size, color=color)
     regular = [str(item.path) for item, info in zip(files, stats) if not _is_special(info)]
     workers = min(workers, max(1, len(regular)))
+    size = max(1, min(MAX_CHUNK, len(regular) // (workers * 4)))
+    chunks = [regular[start : start + size] for start in range(0, len(regular), size)]
+    decode_chunk = functools.partial(_decode_chunk, image_size=image_size, color=color)
 
     if workers == 1:
-        decoded = map(decode_one, regular)
-        yield from _merge(stats, decoded)
+        yield from _merge(stats, map(decode_chunk, chunks))
         return
 
-    chunk = max(1, min(MAX_CHUNK, len(regular) // (workers * 4)))
     context = _pool_context()
-    log.debug("Decoding with %d %s worker processes, %d files per task.", workers, context.get_start_method(), chunk)
+    log.debug("Decoding with %d %s worker processes, %d files per task.", workers, context.get_start_method(), size)
     with context.Pool(workers, initializer=_ignore_interrupt) as pool:
-        yield from _merge(stats, pool.imap(decode_one, regular, chunksize=chunk))
+        yield from _merge(stats, pool.imap(decode_chunk, chunks))
 
 
 def _is_special(info: tuple[str, int, int, int]) -> bool:
@@ -281,10 +280,15 @@ def _is_special(info: tuple[str, int, int, int]) -> bool:
     return mode != 0 and not stat.S_ISREG(mode)
 
 
-def _merge(stats: list[tuple[str, int, int, int]], decoded: Iterator[_FileResult]) -> Iterator[_FileResult]:
+def _merge(
+    stats: list[tuple[str, int, int, int]],
+    chunks: Iterator[tuple[np.ndarray, list[_FileResult]]],
+) -> Iterator[tuple[_FileResult, np.ndarray | None]]:
+    """Interleave the decoded regular files with results for the special files."""
+    decoded = ((result, pixels) for block, results in chunks for result, pixels in zip(results, block))
     for info in stats:
         if _is_special(info):
-            yield _FileResult(reason=NOT_REGULAR, detail=_file_type(info[3]))
+            yield _FileResult(reason=NOT_REGULAR, detail=_file_type(info[3])), None
         else:
             yield next(decoded)
 
@@ -297,20 +301,35 @@ def _file_type(mode: int) -> str:
     return "special file"
 
 
-def _read_and_decode(path: str, image_size: int, color: str) -> _FileResult:
-    """Read, hash and decode one file, in a worker process or in the caller."""
+def _decode_chunk(paths: list[str], image_size: int, color: str) -> tuple[np.ndarray, list[_FileResult]]:
+    """Read, hash and decode a list of files, in a worker process or in the caller.
+
+    The pixels come back as one block per chunk, whose rows for skipped files stay
+    zero: the pool then pickles one array per chunk instead of one per file.
+    """
+    block = np.zeros((len(paths), image_size, image_size, channels_for(color)), dtype=np.uint8)
+    results = []
+    for row, path in enumerate(paths):
+        result, pixels = _read_and_decode(path, image_size, color)
+        if pixels is not None:
+            block[row] = pixels
+        results.append(result)
+    return block, results
+
+
+def _read_and_decode(path: str, image_size: int, color: str) -> tuple[_FileResult, np.ndarray | None]:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        return _FileResult(reason=UNREADABLE, detail=error.strerror or str(error))
+        return _FileResult(reason=UNREADABLE, detail=error.strerror or str(error)), None
 
     digest = hashlib.sha256(data).hexdigest()
     try:
         decoded = decode_image(data, image_size, color)
     except DecodeError as error:
-        return _FileResult(sha256=digest, reason=error.reason, detail=error.detail)
-    return _FileResult(sha256=digest, pixels=decoded.pixels, warnings=tuple(decoded.warnings))
+        return _FileResult(sha256=digest, reason=error.reason, detail=error.detail), None
+    return _FileResult(sha256=digest, warnings=tuple(decoded.warnings)), decoded.pixels
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
