@@ -125,7 +125,7 @@ def test_not_a_zip_file(tmp_path):
 
 def test_archive_without_dataset_folder(tmp_path):
     archive = write_zip(tmp_path / "other.zip", {"photos/1.jpg": b"picture"})
-    with pytest.raises(CatdogError, match="holds no PetImages/"):
+    with pytest.raises(CatdogError, match="has no PetImages/"):
         extract_dataset(archive, tmp_path, progress=False)
     assert_nothing_written(tmp_path)
     assert not (tmp_path / "photos").exists()

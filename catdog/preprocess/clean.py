@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -42,7 +44,8 @@ class CleanReport:
     root: Path
     class_names: list[str]
     dry_run: bool
-    checked: int = 0
+    found: int = 0  # candidate image files listed
+    checked: int = 0  # of those, the files that could be read and decoded
     moves: list[PlannedMove] = field(default_factory=list)
     move_errors: dict[str, str] = field(default_factory=dict)  # path -> error message
     wrong_extensions: dict[str, str] = field(default_factory=dict)  # path -> detected format
@@ -102,6 +105,7 @@ def clean_data(
         root=listing.root,
         class_names=listing.class_names,
         dry_run=dry_run,
+        found=len(listing.files),
         ignored=listing.ignored,
         external_links=listing.external_links,
         near_max_distance=max_distance,
@@ -125,7 +129,7 @@ def clean_data(
     ) as bar:
         for item in bar:
             try:
-                data = item.path.read_bytes()
+                data = read_regular_file(item.path)
             except OSError as error:
                 report.unreadable[item.relpath] = error.strerror or str(error)
                 log.debug("Cannot read %s: %s", item.relpath, error)
@@ -144,6 +148,17 @@ def clean_data(
     _find_duplicates(report, listing.files, digests, perceptual_hashes if near_duplicates else None)
     report.seconds = time.monotonic() - started
     return report
+
+
+def read_regular_file(path: Path) -> bytes:
+    """Return the content of `path`, raising OSError unless it is a regular file.
+
+    A named pipe or a socket that carries an image name would block or fail on read.
+    """
+    with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK)) as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return handle.read()
 
 
 def require_dataset_folder(root: str | os.PathLike) -> Path:

@@ -16,7 +16,7 @@ def format_clean_report(report: CleanReport) -> str:
     """Return the summary of a clean-data run: one section per finding, with paths."""
     verb = "Would move" if report.dry_run else "Moved"
     lines = [
-        f"Checked {report.checked} files in {len(report.class_names)} classes "
+        f"Checked {report.checked} of {report.found} files in {len(report.class_names)} classes "
         f"({', '.join(report.class_names)}) under {report.root} in {report.seconds:.1f} s."
     ]
     lines.extend(f"Manifest: {message}." for message in report.settled)
