@@ -278,3 +278,9 @@ def test_cli_missing_from_archive_exits_2(tmp_path):
     result = run_catdog("fetch-data", "--dest", str(tmp_path), "--from", str(tmp_path / "absent.zip"))
     assert result.returncode == 2
     assert result.stderr.startswith("Error: Archive not found")
+
+
+def test_cli_invalid_sha256_exits_2(tmp_path):
+    result = run_catdog("fetch-data", "--dest", str(tmp_path), "--sha256", "not-a-digest")
+    assert result.returncode == 2
+    assert "expected 64 hexadecimal digits" in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from catdog.preprocess.clean import DEFAULT_MIN_SIZE, clean_data
@@ -58,6 +60,12 @@ def clean_data_command(
     click.echo(format_clean_report(report))
 
 
+def _check_sha256(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        raise click.BadParameter(f"expected 64 hexadecimal digits, got {value!r}.")
+    return value
+
+
 @click.command("fetch-data")
 @click.option(
     "--dest", type=click.Path(file_okay=False, path_type=str), default=".", show_default=True,
@@ -68,7 +76,10 @@ def clean_data_command(
     "--from", "from_archive", type=click.Path(dir_okay=False, path_type=str), default=None,
     help="Use this archive, downloaded by hand, instead of downloading.",
 )
-@click.option("--sha256", default=None, help="Expected SHA-256 hex digest of the archive. Defaults to the official archive's.")
+@click.option(
+    "--sha256", default=None, callback=_check_sha256,
+    help="Expected SHA-256 hex digest of the archive. Defaults to the official archive's.",
+)
 @click.option("--size", type=click.IntRange(min=1), default=None, help="Expected size of the archive in bytes. Defaults to the official archive's.")
 @click.option("--quiet", is_flag=True, help="Hide the progress bars.")
 def fetch_data_command(dest: str, url: str | None, from_archive: str | None, sha256: str | None, size: int | None, quiet: bool) -> None:

@@ -34,8 +34,8 @@ OFFICIAL_URL = (
     "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
 )
 ARCHIVE_NAME = "kagglecatsanddogs_5340.zip"
-# Size in bytes: the Content-Length that download.microsoft.com sends for OFFICIAL_URL,
-# as recorded in public wget logs of that download ("saved [824887076/824887076]").
+# Size in bytes: the Content-Length of OFFICIAL_URL as printed by wget in public
+# notebooks that download it ("Length: 824887076 (787M)"), 2023 and 2024 runs.
 ARCHIVE_SIZE = 824_887_076
 # SHA-256 of the archive: the DownloadChecksum constant for the same URL in the
 # gomlx project (github.com/gomlx/gomlx, examples/dogsvscats/dogsvscats.go).
@@ -133,8 +133,8 @@ def _check_match(path: Path, actual_size: int, actual_sha256: str, size: int, sh
     if actual_size != size or actual_sha256 != sha256:
         raise CatdogError(
             f"{path} does not match the expected archive: size {actual_size:,} bytes, SHA-256 {actual_sha256}; "
-            f"expected {size:,} bytes, SHA-256 {sha256}. Download it again, or pass --size {actual_size} "
-            f"--sha256 {actual_sha256} if you trust this copy."
+            f"expected {size:,} bytes, SHA-256 {sha256}. Move it away and download the archive again, "
+            f"or pass --size {actual_size} --sha256 {actual_sha256} if you trust this copy."
         )
 
 
