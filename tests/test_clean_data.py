@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import tracemalloc
@@ -104,8 +105,15 @@ def test_wrong_extensions_reported(cleaned):
 
 def test_exif_warning_reported_against_path(cleaned):
     dataset, report, _ = cleaned
-    assert set(report.decode_warnings) == set(dataset.decode_warning)
+    assert set(report.decode_warnings) == set(dataset.decode_warning) | set(dataset.tensorflow_warning)
     assert "Corrupt EXIF" in report.decode_warnings["Cat/bad-exif.jpg"][0]
+
+
+def test_libjpeg_warning_reported_against_path(cleaned):
+    _, report, _ = cleaned
+    messages = report.decode_warnings["Cat/extraneous.jpg"]
+    assert len(messages) == 1
+    assert re.fullmatch(r"Corrupt JPEG data: \d+ extraneous bytes before marker 0xd9", messages[0])
 
 
 def test_too_small_image_reported(cleaned):
@@ -152,7 +160,7 @@ def test_near_duplicates_exclude_byte_identical(cleaned):
     assert frozenset(("Dog/0.jpg", "Dog/copy-of-0.jpg")) not in pairs
 
 
-def test_kept_formats_load_without_loose_warnings(cleaned, tmp_path):
+def test_kept_formats_load_without_loose_warnings(cleaned, tmp_path, recwarn):
     """Every kept file decodes in the shared loader; every moved file Pillow rejects is skipped by it.
 
     The loader decodes with Pillow alone, so it still loads the file that only
@@ -170,6 +178,7 @@ def test_kept_formats_load_without_loose_warnings(cleaned, tmp_path):
     assert sorted(loaded.paths) == sorted(set(dataset.kept) | tensorflow_rejected)
     assert {item.relpath for item in loaded.skipped} == pillow_rejected
     assert set(loaded.decode_warnings) == set(dataset.decode_warning)
+    assert [str(warning.message) for warning in recwarn] == []
 
 
 def test_dry_run_changes_nothing(damaged):
@@ -287,8 +296,10 @@ def test_cli_prints_summary(damaged):
     assert "Cat/bad-exif.jpg: Corrupt EXIF data" in result.stdout
     assert "Cat/tiny.png: 1x1" in result.stdout
     assert "Cat/1.jpg = Dog/cat-1-again.jpg" in result.stdout
-    # The EXIF warning is reported against its path only, never printed loose.
+    assert "Cat/extraneous.jpg: Corrupt JPEG data" in result.stdout
+    # Decoder warnings are reported against their path only, never printed loose.
     assert "Corrupt EXIF" not in result.stderr
+    assert "Corrupt JPEG" not in result.stderr
 
 
 def test_cli_missing_folder_exits_2(tmp_path):

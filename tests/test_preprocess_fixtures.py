@@ -97,6 +97,12 @@ def jpeg_with_corrupt_exif() -> bytes:
     return bytes(data)
 
 
+def jpeg_with_extraneous_bytes() -> bytes:
+    """A JPEG with padding before its end marker: libjpeg warns "Corrupt JPEG data" and decodes it."""
+    data = jpeg_bytes(111)
+    return data[:-2] + b"\x00" * 99 + data[-2:]
+
+
 def html_page() -> bytes:
     return b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body>Not found</body></html>\n"
 
@@ -113,7 +119,8 @@ class DamagedDataset:
     moved: dict[str, str] = field(default_factory=dict)  # path -> reason
     wrong_extension: dict[str, str] = field(default_factory=dict)  # path -> detected format
     kept: list[str] = field(default_factory=list)  # every file that stays, wrong extension or not
-    decode_warning: list[str] = field(default_factory=list)
+    decode_warning: list[str] = field(default_factory=list)  # Pillow warns
+    tensorflow_warning: list[str] = field(default_factory=list)  # TensorFlow's libjpeg warns
     too_small: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     external_links: list[str] = field(default_factory=list)
@@ -174,6 +181,8 @@ def build_damaged_dataset(root: Path, outside: Path) -> DamagedDataset:
     good("Cat/animated.gif", animated_gif())
     good("Cat/bad-exif.jpg", jpeg_with_corrupt_exif())
     dataset.decode_warning.append("Cat/bad-exif.jpg")
+    good("Cat/extraneous.jpg", jpeg_with_extraneous_bytes())
+    dataset.tensorflow_warning.append("Cat/extraneous.jpg")
     good("Cat/tiny.png", encode(Image.new("RGB", (1, 1), (200, 10, 10)), "PNG"))
     dataset.too_small.append("Cat/tiny.png")
     good("Cat/name with spaces é.jpg", jpeg_bytes(121))
