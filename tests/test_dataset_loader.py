@@ -127,6 +127,16 @@ def test_load_rejects_bad_settings(dataset_root):
         load(dataset_root, color="cmyk")
     with pytest.raises(CatdogError, match=r"workers must be a positive.*workers=0"):
         load(dataset_root, workers=0)
+    with pytest.raises(CatdogError, match=r"image_size must be a positive.*image_size=True"):
+        load(dataset_root, image_size=True)
+    with pytest.raises(CatdogError, match=r"image_size must be a positive.*image_size=50.0"):
+        load(dataset_root, image_size=50.0)
+
+
+def test_load_accepts_numpy_integers(dataset_root):
+    dataset = load(dataset_root, image_size=np.int64(12), workers=np.int32(1), use_cache=False)
+
+    assert dataset.images.shape == (8, 12, 12, 1)
 
 
 # EXIF orientation and draft mode ---------------------------------------------------
@@ -193,24 +203,27 @@ def test_load_uses_jpeg_draft_mode(tmp_path, monkeypatch):
 # Cache -----------------------------------------------------------------------------
 
 
-def test_cache_hit_returns_identical_arrays(tmp_path, cache_dir, monkeypatch):
+def test_cache_hit_returns_identical_arrays(tmp_path, cache_dir, monkeypatch, caplog):
     root = make_dataset(tmp_path / "data")
     corrupt_exif = insert_corrupt_exif(jpeg_bytes(random_pixels(30, 30)))
     (root / "Cat" / "warns.jpg").write_bytes(corrupt_exif)
     (root / "Dog" / "empty.jpg").write_bytes(b"")
 
     first = load(root, cache_dir=cache_dir)
+    caplog.clear()
 
     def fail_decoding(*args, **kwargs):
         raise AssertionError("a cache hit must not decode any file")
 
     monkeypatch.setattr(loader_module, "_decode_listing", fail_decoding)
-    second = load(root, cache_dir=cache_dir)
+    with caplog.at_level(logging.WARNING, logger="catdog.dataset.loader"):
+        second = load(root, cache_dir=cache_dir)
 
     assert first.from_cache is False
     assert second.from_cache is True
     assert_same_dataset(first, second)
     assert second.skipped[0].reason == "empty file"
+    assert "Skipped Dog/empty.jpg (class Dog): empty file." in caplog.text
     assert "Cat/warns.jpg" in second.decode_warnings
     assert second.class_names == first.class_names
     assert len(list(cache_dir.glob("*.npz"))) == 1

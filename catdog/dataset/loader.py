@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import numbers
 import os
 import signal
 import stat
@@ -116,14 +117,16 @@ def load_dataset(
         use_cache: read and write the cache. Defaults to True.
         progress: show a progress bar on standard error while decoding.
             Defaults to True.
-        workers: number of processes that decode in parallel; 1 decodes in this
-            process. Defaults to the number of CPUs this process may run on.
+        workers: number of processes that decode in parallel, where 1 decodes in
+            this process. Defaults to the number of CPUs this process may run on.
 
     Raises:
         CatdogError: when `root` is not a usable dataset folder, or when
             `image_size`, `color` or `workers` is invalid.
     """
     _check_settings(image_size, color, workers)
+    image_size = int(image_size)
+    workers = int(workers) if workers is not None else _available_cpus()
     listing = list_images(root)
     log.info(
         "Found %d files belonging to %d classes (%s) in %s.",
@@ -140,12 +143,14 @@ def load_dataset(
         cached = cache.load(entry)
         if cached is not None:
             dataset = _from_arrays(listing, cached)
-            log.info("Loaded %d decoded images from the cache (%s).", len(dataset), entry)
+            # Every run names its skipped files, whether it decoded them or not.
+            _report(dataset)
+            log.info("Loaded %d decoded images from the cache (%s), skipped %d.", len(dataset), entry, len(dataset.skipped))
             return dataset
 
-    workers = workers if workers is not None else _available_cpus()
     dataset = _decode_listing(listing, stats, image_size, color, progress, workers)
     _report(dataset)
+    log.info("Decoded %d images, skipped %d.", len(dataset), len(dataset.skipped))
     _check_classes(dataset)
     if use_cache:
         _save(entry, dataset)
@@ -153,14 +158,20 @@ def load_dataset(
 
 
 def _check_settings(image_size: int, color: str, workers: int | None) -> None:
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
+    if not _is_positive_integer(image_size):
         raise CatdogError(f"image_size must be a positive whole number of pixels, such as 50. Received: image_size={image_size!r}.")
     if color not in COLORS:
         raise CatdogError(f"color must be one of {', '.join(COLORS)}. Received: color={color!r}.")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+    if workers is not None and not _is_positive_integer(workers):
         raise CatdogError(
             f"workers must be a positive whole number of processes, or None for one per CPU. Received: workers={workers!r}."
         )
+
+
+def _is_positive_integer(value: object) -> bool:
+    # numbers.Integral admits NumPy integers from configuration arrays, and bool is
+    # rejected although it is an int subclass.
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
 def _available_cpus() -> int:
@@ -364,7 +375,6 @@ def _report(dataset: Dataset) -> None:
         log.info("%d files decoded with warnings; run with -v to list them.", len(dataset.decode_warnings))
         for relpath, messages in dataset.decode_warnings.items():
             log.debug("%s: %s", relpath, "; ".join(messages))
-    log.info("Decoded %d images, skipped %d.", len(dataset), len(dataset.skipped))
 
 
 def _check_classes(dataset: Dataset) -> None:
