@@ -178,6 +178,8 @@ def captured_stderr() -> Iterator[list[str]]:
 
     The yielded list is filled with the non-empty lines when the block ends.
     Python's `sys.stderr` is flushed first so that nothing already written is lost.
+    NOTE: file descriptor 2 belongs to the whole process, so output from other
+    threads during the block is collected too; call it from one thread at a time.
     """
     sys.stderr.flush()
     lines: list[str] = []
