@@ -1,10 +1,8 @@
 """`catdog cv` through the installed command: errors, configs, and a run on real images."""
 
 import json
-import os
 
 import pytest
-
 from conftest import REPO_ROOT, run_catdog
 
 

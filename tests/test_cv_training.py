@@ -6,7 +6,7 @@ import pytest
 
 from catdog.classify import models
 from catdog.classify.cv import split_folds
-from catdog.classify.training import FoldSplit, TrainingSettings, train_fold
+from catdog.classify.training import TrainingSettings, train_fold
 from catdog.dataset import load_dataset
 
 

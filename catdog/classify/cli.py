@@ -8,8 +8,8 @@ import click
 
 from catdog import config
 from catdog.classify.settings import CV_SCHEMA, MODEL_NAMES, check_settings
-from catdog.dataset.files import list_images
 from catdog.dataset.decode import COLORS
+from catdog.dataset.files import list_images
 from catdog.options import config_option, data_option, int_list_callback, out_option, seed_option
 
 log = logging.getLogger(__name__)
