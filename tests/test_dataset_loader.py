@@ -9,6 +9,7 @@ import shutil
 import stat
 import struct
 import tempfile
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -581,6 +582,33 @@ def test_workers_give_identical_results(dataset_root, workers):
     assert_same_dataset(serial, parallel)
     assert len(parallel.skipped) == 5
     assert list(parallel.decode_warnings) == ["Cat/warns.jpg"]
+
+
+def test_workers_with_python_thread_running(dataset_root, caplog):
+    # A Python thread might hold a lock at the moment of a fork, so the pool
+    # starts from a forkserver while one runs.
+    release = threading.Event()
+    parked = threading.Thread(target=release.wait, daemon=True)
+    parked.start()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="catdog.dataset.loader"):
+            parallel = load(dataset_root, use_cache=False, workers=2)
+    finally:
+        release.set()
+        parked.join()
+    serial = load(dataset_root, use_cache=False, workers=1)
+
+    assert "Decoding with 2 forkserver worker processes" in caplog.text
+    assert_same_dataset(serial, parallel)
+
+
+def test_workers_fork_without_threads(dataset_root, caplog):
+    if threading.active_count() > 1:
+        pytest.skip("an earlier test left a Python thread running, so the pool may not fork")
+    with caplog.at_level(logging.DEBUG, logger="catdog.dataset.loader"):
+        load(dataset_root, use_cache=False, workers=2)
+
+    assert "Decoding with 2 fork worker processes" in caplog.text
 
 
 def test_workers_after_tensorflow_started(dataset_root):

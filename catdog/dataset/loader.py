@@ -12,6 +12,7 @@ import os
 import signal
 import stat
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -344,21 +345,26 @@ def _read_and_decode(path: str, image_size: int, color: str) -> tuple[_FileResul
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """Choose how worker processes start: fork on Linux, the platform default elsewhere.
+    """Choose how worker processes start.
 
-    Forking takes a few milliseconds, where spawn or forkserver spend about 0.3 s
-    importing NumPy and Pillow again. The parent often runs other threads, such as
-    NumPy's BLAS pool or TensorFlow's thread pools. Forking it is still safe here
-    because the child runs nothing but file reads, hashlib, Pillow and NumPy copies,
-    and glibc and CPython reset the locks those need (malloc, stdio, the import
-    lock) in the child. macOS defaults to spawn because its system libraries are not
+    On Linux the pool forks, which takes a few milliseconds, where spawn and
+    forkserver spend about 0.3 s importing NumPy and Pillow again. The native
+    threads that NumPy's BLAS and TensorFlow start do not prevent this, because the
+    child runs nothing but file reads, hashlib, Pillow and NumPy copies. glibc and
+    CPython reset the locks those need (malloc, stdio, the import lock) in the child.
+    Other Python threads might hold a Python-level lock at the moment of the fork,
+    so while any runs the pool starts from a forkserver instead, which also avoids
+    the DeprecationWarning that Python 3.12 and newer emit on such a fork. Other
+    platforms use their default, spawn, because macOS system libraries are not
     fork-safe.
     """
-    # NOTE: Python 3.12 and newer emit a DeprecationWarning when a process with
-    # several threads forks. The reasoning above is why it does not apply here.
-    if sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux"):
+        return multiprocessing.get_context()
+    if threading.active_count() == 1:
         return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def _ignore_interrupt() -> None:
