@@ -19,7 +19,7 @@ from conftest import write_synthetic_images
 
 # 130 images in batches of 64 make batches of 64, 64 and 2.
 PER_CLASS = 65
-IMAGE_SIZE = 16
+IMAGE_SIZE = 8
 
 
 @pytest.fixture(scope="module")

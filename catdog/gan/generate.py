@@ -25,21 +25,23 @@ def load_generator(run_dir: str | Path):
     Raises:
         CatdogError: when `run_dir` holds neither file.
     """
-    import keras
-
     from catdog.gan import checkpoint as checkpoints
-    from catdog.gan.networks import build_generator
 
     run_dir = Path(run_dir)
     model_path = run_dir / GENERATOR_FILE
-    if model_path.is_file():
-        return keras.models.load_model(model_path)
     checkpoint_path = run_dir / checkpoints.CHECKPOINT_FILE
-    if not checkpoint_path.is_file():
+    if not model_path.is_file() and not checkpoint_path.is_file():
         raise CatdogError(
             f"No trained generator in {run_dir}: neither {GENERATOR_FILE} nor {checkpoints.CHECKPOINT_FILE} exists. "
             "Pass a run directory written by `catdog gan`."
         )
+
+    import keras
+
+    from catdog.gan.networks import build_generator
+
+    if model_path.is_file():
+        return keras.models.load_model(model_path)
     saved = checkpoints.read(checkpoint_path)
     arch = saved.architecture
     generator = build_generator(arch["image_size"], arch["latent_dim"], arch["channels"])

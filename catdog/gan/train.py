@@ -85,7 +85,6 @@ def train_gan(config: GanConfig, resume: str | Path | None = None) -> Path:
     from catdog.runs import create_run_dir, write_run_record
 
     check_image_size(config.image_size)
-    check_data_dir(config.data)
     architecture = architecture_of(config)
     saved = None
     if resume is not None:
@@ -98,6 +97,7 @@ def train_gan(config: GanConfig, resume: str | Path | None = None) -> Path:
                 f"Pass --epochs greater than {saved.epoch} to train further."
             )
 
+    check_data_dir(config.data)
     dataset = load_dataset(config.data, image_size=config.image_size, color="grayscale")
     if len(dataset) == 0:
         raise CatdogError(f"No decodable images in {config.data}; the GAN needs at least one. Check the folder with `catdog clean-data`.")
@@ -130,7 +130,9 @@ def _fit(gan, config: GanConfig, images, run_dir: Path, architecture, noise, his
         "Training a DCGAN (%s loss) on %d images of %dx%d for epochs %d-%d, %d batches of up to %d per epoch; run directory %s.",
         config.loss, len(images), config.image_size, config.image_size, first_epoch + 1, config.epochs, steps, config.batch, run_dir,
     )
-    callbacks = [LossHistory(state), SampleGrids(state, config.sample_every), Checkpoints(state, config.checkpoint_every)]
+    # Checkpoints runs right after LossHistory, so the snapshot that Ctrl-C saves
+    # catches up with the history before the slower grid is drawn.
+    callbacks = [LossHistory(state), Checkpoints(state, config.checkpoint_every), SampleGrids(state, config.sample_every)]
     # Keras' progress bar on a terminal; one line per epoch in a log file.
     verbose = 1 if sys.stdout.isatty() else 2
     try:
