@@ -6,7 +6,6 @@ import io
 import logging
 import os
 import shutil
-import stat
 import struct
 import tempfile
 import threading

@@ -348,7 +348,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     """Choose how worker processes start.
 
     On Linux the pool forks, which takes a few milliseconds, where spawn and
-    forkserver spend about 0.3 s importing NumPy and Pillow again. The native
+    forkserver spend 0.3 s or more importing NumPy and Pillow again. The native
     threads that NumPy's BLAS and TensorFlow start do not prevent this, because the
     child runs nothing but file reads, hashlib, Pillow and NumPy copies. glibc and
     CPython reset the locks those need (malloc, stdio, the import lock) in the child.
