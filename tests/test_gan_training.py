@@ -48,7 +48,7 @@ def test_scale_images_maps_uint8_onto_unit_range():
 
 
 def test_batches_cover_each_epoch_once():
-    # Image i is filled with the value i, so a batch reveals which images it holds.
+    # Image i is filled with the value i, so a batch reveals which images it contains.
     count = 130
     images = np.broadcast_to(np.arange(count, dtype=np.uint8)[:, None, None, None], (count, 4, 4, 1)).copy()
     batches = [np.asarray(batch) for batch in training_batches(images, 64, seed=3, first_epoch=1, last_epoch=2)]
@@ -85,7 +85,7 @@ def test_step_draws_one_noise_vector_per_image(tmp_path):
             return self.inner(noise, training=training)
 
     gan.generator = RecordingGenerator(gan.generator)
-    # The last batch of 130 images in batches of 64 holds 2 images.
+    # The last batch of 130 images in batches of 64 contains 2 images.
     real = np.zeros((2, IMAGE_SIZE, IMAGE_SIZE, 1), dtype="float32")
     logs = gan.train_step(real)
     assert seen_batch_sizes == [2]

@@ -25,7 +25,7 @@ HISTORY_COLUMNS = ("epoch", "d_loss_real", "d_loss_fake", "d_loss", "g_loss")
 
 @dataclass
 class RunState:
-    """What the callbacks of one run share.
+    """State shared by the callbacks of one run.
 
     Attributes:
         run_dir: the run directory.

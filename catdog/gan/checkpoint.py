@@ -1,6 +1,6 @@
 """Checkpoints of a GAN run: everything needed to continue training exactly.
 
-One file, `checkpoint.npz`, holds the variables of both networks (weights, batch-norm
+One file, `checkpoint.npz`, contains the variables of both networks (weights, batch-norm
 statistics and dropout seed states), the noise seed state, both optimizers' states
 (iteration count and Adam moments), the epoch counter, the loss history, the fixed
 noise vector of the sample grids and the settings that fix the architecture. It is
@@ -135,7 +135,7 @@ def restore(gan, checkpoint: Checkpoint, path: str | os.PathLike) -> None:
         values = checkpoint.variables.get(name, [])
         if len(values) != len(group):
             raise CatdogError(
-                f"Checkpoint {path} holds {len(values)} {name} variables, but the network has {len(group)}. "
+                f"Checkpoint {path} contains {len(values)} {name} variables, but the network has {len(group)}. "
                 "It comes from a different architecture; start a new run without --resume."
             )
         for variable, value in zip(group, values):

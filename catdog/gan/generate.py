@@ -19,11 +19,11 @@ CHUNK = 256
 def load_generator(run_dir: str | Path):
     """Load the generator of a run: generator.keras, else the weights in its checkpoint.
 
-    A run stopped with Ctrl-C has no generator.keras yet, but its checkpoint holds the
+    A run stopped with Ctrl-C has no generator.keras yet, but its checkpoint contains the
     generator's weights together with the settings that rebuild it.
 
     Raises:
-        CatdogError: when `run_dir` holds neither file.
+        CatdogError: when `run_dir` contains neither file.
     """
     from catdog.gan import checkpoint as checkpoints
 

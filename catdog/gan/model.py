@@ -73,7 +73,7 @@ class DCGAN(keras.Model):
         self.d_optimizer.apply_gradients(zip(d_gradients, self.discriminator.trainable_variables))
 
         # Weighting by the batch size makes the epoch mean a mean over images, so the
-        # smaller last batch counts for what it holds.
+        # smaller last batch counts for the images it contains.
         weight = ops.cast(batch_size, "float32")
         for name in METRIC_NAMES:
             self.trackers[name].update_state(getattr(losses, name), sample_weight=weight)
