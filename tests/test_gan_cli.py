@@ -95,10 +95,14 @@ def test_generate_command_writes_pngs(finished_run, tmp_path):
 
 def test_resume_continues_to_total_epochs(finished_run, tmp_path):
     run_dir = shutil.copytree(finished_run[0], tmp_path / "run")
-    result = run_catdog("gan", "--resume", str(run_dir), "--epochs", "3")
+    result = run_catdog("gan", "--resume", str(run_dir), "--epochs", "3", "--lr", "0.0002")
     assert result.returncode == 0, result.stderr
     assert [row["epoch"] for row in read_losses(run_dir)] == ["1", "2", "3"]
-    assert checkpoints.read(run_dir / checkpoints.CHECKPOINT_FILE).epoch == 3
+    saved = checkpoints.read(run_dir / checkpoints.CHECKPOINT_FILE)
+    assert saved.epoch == 3
+    # Adam's variables are (iterations, learning_rate, moments...); --lr given on resume applies.
+    assert float(saved.variables["g_optimizer"][1]) == pytest.approx(2e-4)
+    assert float(saved.variables["d_optimizer"][1]) == pytest.approx(2e-4)
     assert (run_dir / "samples" / "epoch_0003.png").is_file()
 
 

@@ -105,6 +105,9 @@ def train_gan(config: GanConfig, resume: str | Path | None = None) -> Path:
     gan = build_gan(config)
     if saved is not None:
         checkpoints.restore(gan, saved, checkpoint_path)
+        # The optimizers' states include the learning rate; --lr given on resume wins.
+        gan.g_optimizer.learning_rate = config.lr
+        gan.d_optimizer.learning_rate = config.lr
         run_dir = Path(resume)
         state_noise, history, first_epoch = saved.fixed_noise, saved.history, saved.epoch
         log.info("Resuming %s after epoch %d of %d.", run_dir, saved.epoch, config.epochs)
