@@ -77,4 +77,7 @@ class DCGAN(keras.Model):
         weight = ops.cast(batch_size, "float32")
         for name in METRIC_NAMES:
             self.trackers[name].update_state(getattr(losses, name), sample_weight=weight)
+        # NOTE: the step returns the running means as tensors and copies nothing to the
+        # host. Keras 3.15's CallbackList still converts these three scalars to floats
+        # after every batch, in its callback thread, for the progress bar.
         return {name: tracker.result() for name, tracker in self.trackers.items()}
