@@ -16,8 +16,8 @@ class DCGAN(keras.Model):
     Each batch of real images gets as many noise vectors as it has images, so the
     smaller last batch of an epoch is matched by a smaller batch of fakes. The noise
     comes from a `keras.random.SeedGenerator` whose state is a variable of this model,
-    so saving and restoring `variables` resumes the noise sequence exactly; the
-    dropout layers' seed generators are variables of the networks for the same reason.
+    so saving and restoring it resumes the noise sequence exactly. The dropout layers'
+    seed generators are variables of the networks, and a checkpoint saves them too.
 
     Args:
         generator: maps noise of shape (batch, latent_dim) to images.
