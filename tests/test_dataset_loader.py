@@ -506,6 +506,16 @@ def test_listing_unicode_and_spaced_names(dataset_root, cache_dir):
     assert second.paths == first.paths
 
 
+def test_listing_relative_root(dataset_root, monkeypatch):
+    absolute = load(dataset_root, use_cache=False, workers=1)
+    monkeypatch.chdir(dataset_root.parent)
+
+    relative = load(Path(dataset_root.name), use_cache=False, workers=2)
+
+    assert_same_dataset(absolute, relative)
+    assert relative.root == Path(dataset_root.name)
+
+
 def test_listing_order_stable(dataset_root):
     dataset = load(dataset_root, use_cache=False)
 

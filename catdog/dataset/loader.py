@@ -85,6 +85,15 @@ class Dataset:
         }
 
 
+class _FileStat(NamedTuple):
+    """The path and stat fields of one listed file, taken before it is read."""
+
+    path: str  # absolute: the dataset root joined with the relative path
+    size: int  # bytes, -1 when stat failed
+    mtime_ns: int  # -1 when stat failed
+    mode: int  # st_mode, 0 when stat failed
+
+
 class _FileResult(NamedTuple):
     """The outcome of reading and decoding one file, without its pixels."""
 
@@ -136,9 +145,10 @@ def load_dataset(
     _report_listing(listing)
 
     settings = {"image_size": image_size, "color": color}
-    stats = [_stat(item) for item in listing.files]
+    stats = _stat_files(listing)
+    file_stats = [(item.relpath, info.size, info.mtime_ns) for item, info in zip(listing.files, stats)]
     cache_dir = Path(cache_dir) if cache_dir is not None else cache.default_cache_dir()
-    entry = cache.entry_path(cache_dir, listing.root, settings, cache.cache_key([s[:3] for s in stats], settings))
+    entry = cache.entry_path(cache_dir, listing.root, settings, cache.cache_key(file_stats, settings))
 
     if use_cache:
         cached = cache.load(entry)
@@ -188,22 +198,31 @@ def _report_listing(listing: Listing) -> None:
         log.warning("Not following %s: it is a symbolic link that leads outside %s.", relpath, listing.root)
 
 
-def _stat(item: ImageFile) -> tuple[str, int, int, int]:
-    """Return (relative path, size in bytes, mtime in ns, st_mode), or -1s when stat fails.
+def _stat_files(listing: Listing) -> list[_FileStat]:
+    """Stat every listed file, following symbolic links, so a link is keyed by its target.
 
-    `stat` follows symbolic links, so a link inside the dataset is keyed by its target.
-    A dangling link gives -1s here and is skipped as unreadable later.
+    Paths are joined as strings, because building them from `ImageFile.path` costs
+    more than the stat call itself (pathlib formats each path on first use). They are
+    absolute, because a forkserver's workers do not share the caller's working folder.
     """
-    try:
-        info = os.stat(item.path)
-    except OSError:
-        return (item.relpath, -1, -1, 0)
-    return (item.relpath, info.st_size, info.st_mtime_ns, info.st_mode)
+    base = os.path.abspath(listing.root)
+    stats = []
+    for item in listing.files:
+        path = os.path.join(base, item.relpath)
+        try:
+            info = os.stat(path)
+        except OSError:
+            # A dangling link, or a file removed since the listing: it is skipped
+            # as unreadable when the decoder fails to open it.
+            stats.append(_FileStat(path, -1, -1, 0))
+        else:
+            stats.append(_FileStat(path, info.st_size, info.st_mtime_ns, info.st_mode))
+    return stats
 
 
 def _decode_listing(
     listing: Listing,
-    stats: list[tuple[str, int, int, int]],
+    stats: list[_FileStat],
     image_size: int,
     color: str,
     progress: bool,
@@ -218,7 +237,7 @@ def _decode_listing(
     skipped: list[SkippedFile] = []
     decode_warnings: dict[str, list[str]] = {}
 
-    results = _decode_files(listing.files, stats, image_size, color, workers)
+    results = _decode_files(stats, image_size, color, workers)
     with click.progressbar(
         length=count, label="Decoding images", file=sys.stderr, hidden=not progress, show_pos=True
     ) as bar:
@@ -259,18 +278,17 @@ def _skipped_file(item: ImageFile, result: _FileResult) -> SkippedFile:
 
 
 def _decode_files(
-    files: list[ImageFile],
-    stats: list[tuple[str, int, int, int]],
+    stats: list[_FileStat],
     image_size: int,
     color: str,
     workers: int,
 ) -> Iterator[tuple[_FileResult, np.ndarray | None]]:
-    """Yield a `_FileResult` and its pixels (None when skipped) per file, in the order of `files`.
+    """Yield a `_FileResult` and its pixels (None when skipped) per file, in the order of `stats`.
 
     Files that are not regular files (a FIFO, a socket, a device) are never opened,
     because opening a FIFO would block until another process writes to it.
     """
-    regular = [str(item.path) for item, info in zip(files, stats) if not _is_special(info)]
+    regular = [info.path for info in stats if not _is_special(info)]
     workers = min(workers, max(1, len(regular)))
     size = max(1, min(MAX_CHUNK, len(regular) // (workers * 4)))
     chunks = [regular[start : start + size] for start in range(0, len(regular), size)]
@@ -286,21 +304,20 @@ def _decode_files(
         yield from _merge(stats, pool.imap(decode_chunk, chunks))
 
 
-def _is_special(info: tuple[str, int, int, int]) -> bool:
+def _is_special(info: _FileStat) -> bool:
     """Return True for a file that exists but is not a regular file."""
-    mode = info[3]
-    return mode != 0 and not stat.S_ISREG(mode)
+    return info.mode != 0 and not stat.S_ISREG(info.mode)
 
 
 def _merge(
-    stats: list[tuple[str, int, int, int]],
+    stats: list[_FileStat],
     chunks: Iterator[tuple[np.ndarray, list[_FileResult]]],
 ) -> Iterator[tuple[_FileResult, np.ndarray | None]]:
     """Interleave the decoded regular files with results for the special files."""
     decoded = ((result, pixels) for block, results in chunks for result, pixels in zip(results, block))
     for info in stats:
         if _is_special(info):
-            yield _FileResult(reason=NOT_REGULAR, detail=_file_type(info[3])), None
+            yield _FileResult(reason=NOT_REGULAR, detail=_file_type(info.mode)), None
         else:
             yield next(decoded)
 
