@@ -138,3 +138,36 @@ def save_gif(frames: Sequence[str | os.PathLike], path: str | os.PathLike, durat
     with atomic_path(path) as tmp:
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
     return path
+
+
+def plot_scaling(
+    counts: Sequence[int],
+    seconds: Mapping[str, Sequence[float]],
+    title: str,
+    path: str | os.PathLike,
+) -> Path:
+    """Plot measured seconds against the number of images, with proportional-growth guides.
+
+    Each series gets its own panel, because load and epoch times differ by an order of
+    magnitude. The dashed line through the smallest count's point shows what linear
+    growth (time proportional to the number of images) would give.
+
+    Args:
+        counts: number of images of each measurement, ascending.
+        seconds: series name to one time per count, such as {"cold load": [...]}.
+        title: figure title.
+        path: output file.
+    """
+    figure = Figure(figsize=(4.0 * len(seconds), 3.8))
+    for index, (name, values) in enumerate(seconds.items(), start=1):
+        axes = figure.add_subplot(1, len(seconds), index)
+        axes.plot(counts, values, marker="o", linewidth=1.6, label="measured")
+        guide = [values[0] * count / counts[0] for count in counts]
+        axes.plot(counts, guide, linestyle="--", color="gray", linewidth=1.0, label="proportional to images")
+        axes.set_xlabel("images")
+        axes.set_ylabel("seconds")
+        axes.set_title(name)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+    figure.suptitle(title)
+    return save_figure(figure, path)
