@@ -146,11 +146,11 @@ def plot_scaling(
     title: str,
     path: str | os.PathLike,
 ) -> Path:
-    """Plot measured seconds against the number of images, with proportional-growth guides.
+    """Plot measured seconds against the number of images, with a least-squares straight line.
 
     Each series gets its own panel, because load and epoch times differ by an order of
-    magnitude. The dashed line through the smallest count's point shows what linear
-    growth (time proportional to the number of images) would give.
+    magnitude. The dashed line is the straight-line fit (a fixed cost plus a cost per
+    image), so points far from it show growth that is not linear.
 
     Args:
         counts: number of images of each measurement, ascending.
@@ -162,8 +162,10 @@ def plot_scaling(
     for index, (name, values) in enumerate(seconds.items(), start=1):
         axes = figure.add_subplot(1, len(seconds), index)
         axes.plot(counts, values, marker="o", linewidth=1.6, label="measured")
-        guide = [values[0] * count / counts[0] for count in counts]
-        axes.plot(counts, guide, linestyle="--", color="gray", linewidth=1.0, label="proportional to images")
+        slope, intercept = np.polyfit(np.asarray(counts, dtype=float), np.asarray(values, dtype=float), 1)
+        fit = [intercept + slope * count for count in counts]
+        axes.plot(counts, fit, linestyle="--", color="gray", linewidth=1.0,
+                  label=f"straight line: {intercept:.1f} s + {1e3 * slope:.2f} ms/image")
         axes.set_xlabel("images")
         axes.set_ylabel("seconds")
         axes.set_title(name)
