@@ -102,8 +102,13 @@ def environment_versions() -> dict[str, str]:
     return versions
 
 
-def write_run_record(run_dir: Path, command: str, config: dict, seed: int | None) -> None:
-    """Write `config.json`: the command, its resolved configuration, seed and versions."""
+def write_run_record(
+    run_dir: Path, command: str, config: dict, seed: int | None, filename: str = "config.json"
+) -> None:
+    """Write the command, its resolved configuration, seed and versions to `run_dir/filename`.
+
+    A resumed run passes another `filename`, so the first run's record is kept.
+    """
     record = {
         "command": command,
         "argv": sys.argv,
@@ -112,4 +117,4 @@ def write_run_record(run_dir: Path, command: str, config: dict, seed: int | None
         "config": config,
         "versions": environment_versions(),
     }
-    write_json(run_dir / "config.json", record)
+    write_json(run_dir / filename, record)

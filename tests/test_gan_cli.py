@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import signal
 import subprocess
@@ -95,8 +96,13 @@ def test_generate_command_writes_pngs(finished_run, tmp_path):
 
 def test_resume_continues_to_total_epochs(finished_run, tmp_path):
     run_dir = shutil.copytree(finished_run[0], tmp_path / "run")
+    first_record = (run_dir / "config.json").read_text()
     result = run_catdog("gan", "--resume", str(run_dir), "--epochs", "3", "--lr", "0.0002")
     assert result.returncode == 0, result.stderr
+    assert (run_dir / "config.json").read_text() == first_record
+    resume_record = json.loads((run_dir / "config-resume-epoch_0002.json").read_text())
+    assert resume_record["config"]["resumed_from_epoch"] == 2
+    assert resume_record["config"]["epochs"] == 3
     assert [row["epoch"] for row in read_losses(run_dir)] == ["1", "2", "3"]
     saved = checkpoints.read(run_dir / checkpoints.CHECKPOINT_FILE)
     assert saved.epoch == 3

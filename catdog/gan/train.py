@@ -116,7 +116,9 @@ def train_gan(config: GanConfig, resume: str | Path | None = None) -> Path:
         state_noise, history, first_epoch = fixed_noise(config.seed, config.latent_dim), [], 0
 
     record = {**config.to_dict(), "resumed_from_epoch": first_epoch if saved is not None else None, "dataset": dataset.summary()}
-    write_run_record(run_dir, "gan", record, config.seed)
+    # A resume keeps the first run's config.json and records its own settings beside it.
+    filename = "config.json" if saved is None else f"config-resume-epoch_{first_epoch:04d}.json"
+    write_run_record(run_dir, "gan", record, config.seed, filename=filename)
     return _fit(gan, config, dataset.images, run_dir, architecture, state_noise, history, first_epoch)
 
 
