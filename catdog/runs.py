@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import importlib.metadata
 import json
 import os
 import platform
@@ -49,12 +50,21 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp creates the file readable by its owner only; give the result the
+    # permissions any new file gets under the user's umask (usually 0644).
+    os.chmod(tmp, 0o666 & ~_current_umask())
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -88,16 +98,15 @@ def environment_versions() -> dict[str, str]:
         "platform": platform.platform(),
         "catdog": catdog.__version__,
     }
-    for module_name in ("tensorflow", "keras", "numpy", "sklearn", "PIL", "matplotlib", "click"):
-        module = sys.modules.get(module_name)
-        if module is None:
-            try:
-                module = __import__(module_name)
-            except ImportError:
-                continue
-        versions[module_name] = getattr(module, "__version__", "unknown")
+    for distribution in ("tensorflow", "keras", "numpy", "scikit-learn", "pillow", "matplotlib", "click"):
+        try:
+            versions[distribution] = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            versions[distribution] = "not installed"
     tf = sys.modules.get("tensorflow")
     if tf is not None:
+        # Covers builds published under another name, such as tensorflow-cpu.
+        versions["tensorflow"] = tf.__version__
         versions["devices"] = ", ".join(d.name for d in tf.config.list_logical_devices()) or "none"
     return versions
 
