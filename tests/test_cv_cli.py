@@ -1,6 +1,7 @@
 """`catdog cv` through the installed command: errors, configs, and a run on real images."""
 
 import json
+import shutil
 
 import pytest
 from conftest import REPO_ROOT, run_catdog
@@ -144,3 +145,27 @@ def test_resume_rejects_new_settings(tmp_path):
 
     assert result.returncode == 2
     assert "--resume continues a run with its recorded settings" in result.stderr
+
+
+def test_resume_rejects_changed_images(synthetic_dataset, tmp_path):
+    out = tmp_path / "runs"
+    first = run_catdog("cv", "--data", str(synthetic_dataset), "--model", "perceptron", "--epochs", "1",
+                       "--batch", "16", "--folds", "2", "--image-size", "16", "--out", str(out), "--quiet",
+                       "--no-save-models")
+    assert first.returncode == 0, first.stderr[-2000:]
+    (run_dir,) = out.iterdir()
+    shutil.copy(synthetic_dataset / "Cat" / "0.jpg", synthetic_dataset / "Cat" / "extra.jpg")
+
+    resumed = run_catdog("cv", "--resume", str(run_dir), "--quiet")
+
+    assert_user_error(resumed, "changed since the run", "without --resume")
+
+
+def test_failed_start_leaves_no_run_directory(synthetic_dataset, tmp_path):
+    out = tmp_path / "runs"
+
+    result = run_catdog("cv", "--data", str(synthetic_dataset), "--model", "perceptron", "--folds", "30",
+                        "--image-size", "16", "--out", str(out))
+
+    assert_user_error(result, "--folds", "at least 30 distinct images")
+    assert not out.exists() or not any(out.iterdir())

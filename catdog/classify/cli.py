@@ -72,25 +72,22 @@ def cv_command(models, epochs, batch, folds, image_size, color, weights, validat
     if resume_dir is not None:
         given = sorted(name for name, value in options.items() if value is not None)
         if given or config_path:
-            raise click.UsageError(
-                f"--resume continues a run with its recorded settings; drop {', '.join('--' + n.replace('_', '-') for n in given) or '--config'}."
-            )
-        from catdog.classify.cv import run_cross_validation
-
-        run_cross_validation({}, resume_dir=resume_dir, quiet=quiet)
-        return
-    if options["models"] is not None:
-        options["models"] = CV_SCHEMA["models"].convert(options["models"])
-    settings = config.resolve(CV_SCHEMA, config_path, options)
-    # Catch bad settings and a bad data folder before the seconds-long Keras import.
-    check_settings(settings)
-    list_images(settings["data"])
+            flags = ", ".join("--" + name.replace("_", "-") for name in given) or "--config"
+            raise click.UsageError(f"--resume continues a run with its recorded settings; drop {flags}.")
+        settings = {}
+    else:
+        if options["models"] is not None:
+            options["models"] = CV_SCHEMA["models"].convert(options["models"])
+        settings = config.resolve(CV_SCHEMA, config_path, options)
+        # Catch bad settings and a bad data folder before the seconds-long Keras import.
+        check_settings(settings)
+        list_images(settings["data"])
     from catdog.classify.cv import run_cross_validation
 
     try:
-        run_cross_validation(settings, quiet=quiet)
+        run_cross_validation(settings, resume_dir=resume_dir, quiet=quiet)
     except KeyboardInterrupt:
-        log.error("Interrupted. Finished folds are saved; continue with: catdog cv --resume <run directory>")
+        # run_cross_validation has logged the --resume command with the run directory.
         raise SystemExit(130) from None
 
 

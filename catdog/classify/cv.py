@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from catdog.classify import models
-from catdog.classify.features import compute_resnet50_features
+from catdog.classify.features import compute_resnet50_features, resnet50_weights_argument
 from catdog.classify.folds import inner_split, make_folds
 from catdog.classify.report import experiment_label, write_experiment_outputs, write_results
 from catdog.classify.settings import check_settings
@@ -32,15 +33,20 @@ class ModelInputs:
     resnet50_base: Any = None  # the frozen base, kept to save full ResNet50 models
 
 
+def duplicate_paths(dataset: Dataset) -> list[list[str]]:
+    """Return the paths of each group of byte-identical files, one list per group."""
+    groups = dataset.duplicate_groups()
+    counts = np.bincount(groups)
+    return [[dataset.paths[i] for i in np.flatnonzero(groups == group)] for group in np.flatnonzero(counts > 1)]
+
+
 def cross_label_duplicates(dataset: Dataset) -> list[list[str]]:
     """Return the paths of each byte-identical picture filed under more than one class."""
-    groups = dataset.duplicate_groups()
-    found = []
-    for group in np.unique(groups):
-        members = np.flatnonzero(groups == group)
-        if len(members) > 1 and len(set(dataset.labels[members])) > 1:
-            found.append([dataset.paths[index] for index in members])
-    return found
+    index = {path: number for number, path in enumerate(dataset.paths)}
+    return [
+        paths for paths in duplicate_paths(dataset)
+        if len({int(dataset.labels[index[path]]) for path in paths}) > 1
+    ]
 
 
 def split_folds(dataset: Dataset, n_splits: int, validation_split: float, seed: int) -> list[FoldSplit]:
@@ -53,7 +59,9 @@ def split_folds(dataset: Dataset, n_splits: int, validation_split: float, seed: 
     return splits
 
 
-def prepare_model_inputs(model_name: str, dataset: Dataset, settings: dict, verbose: int) -> ModelInputs:
+def prepare_model_inputs(
+    model_name: str, dataset: Dataset, settings: dict, verbose: int, resnet50_base=None
+) -> ModelInputs:
     """Scale the images for `model_name`; for ResNet50, compute its frozen features once."""
     x = models.prepare_inputs(model_name, dataset.images)
     size, channels = x.shape[1], x.shape[-1]
@@ -61,12 +69,33 @@ def prepare_model_inputs(model_name: str, dataset: Dataset, settings: dict, verb
         return ModelInputs(x, lambda: models.build_perceptron(size, channels))
     if model_name == "cnn":
         return ModelInputs(x, lambda: models.build_cnn(size, channels))
-    features, base = compute_resnet50_features(x, settings["weights"], verbose=verbose)
+    features, base = compute_resnet50_features(x, settings["weights"], verbose=verbose, base=resnet50_base)
     return ModelInputs(features, lambda: models.build_resnet50_head(features.shape[1:]), base)
+
+
+def dataset_fingerprint(dataset: Dataset) -> str:
+    """Hash the relative paths and contents of the loaded images, to detect a changed dataset."""
+    digest = hashlib.sha256()
+    for path, content_hash in zip(dataset.paths, dataset.hashes):
+        digest.update(f"{path}\0{content_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def check_resumable(run_dir: Path, dataset: Dataset) -> None:
+    """Reject a resume when the images differ from those the run started with."""
+    recorded = read_json(run_dir / "dataset.json").get("fingerprint") if (run_dir / "dataset.json").exists() else None
+    if recorded is not None and recorded != dataset_fingerprint(dataset):
+        raise CatdogError(
+            f"The images in {dataset.root} changed since the run in {run_dir} started, so its finished folds "
+            "no longer match new ones. Restore the original images, or start a new run without --resume."
+        )
 
 
 def run_cross_validation(settings: dict, resume_dir: str | Path | None = None, quiet: bool = False) -> Path:
     """Run every (model, epochs, batch) experiment of `settings` and write the results.
+
+    Every check that can fail (settings, dataset, folds, ResNet50 weights) runs before
+    a new run directory is created, so a failed start leaves nothing behind.
 
     Args:
         settings: resolved settings, keyed as in `CV_SCHEMA`.
@@ -76,29 +105,59 @@ def run_cross_validation(settings: dict, resume_dir: str | Path | None = None, q
 
     Returns:
         The run directory.
+
+    Raises:
+        CatdogError: on invalid settings or data, or a resume over changed images.
     """
     if resume_dir is not None:
-        run_dir = Path(resume_dir)
-        settings = load_recorded_settings(run_dir)
+        settings = load_recorded_settings(Path(resume_dir))
     check_settings(settings)
     dataset = load_dataset(settings["data"], settings["image_size"], settings["color"])
     check_settings(settings, dataset)
-    if resume_dir is None:
+    splits = split_folds(dataset, settings["folds"], settings["validation_split"], settings["seed"])
+    resnet50_base = None
+    if "resnet50" in settings["models"]:
+        # Built now so that a failed ImageNet download stops the run before it starts.
+        resnet50_base = models.build_resnet50_base(
+            settings["image_size"], resnet50_weights_argument(settings["weights"])
+        )
+
+    if resume_dir is not None:
+        run_dir = Path(resume_dir)
+        check_resumable(run_dir, dataset)
+    else:
         run_dir = create_run_dir(settings["out"], "cv")
         write_run_record(run_dir, "cv", settings, settings["seed"])
     log.info("Run directory: %s", run_dir)
 
     summary = dataset.summary()
+    summary["fingerprint"] = dataset_fingerprint(dataset)
+    summary["duplicate_groups"] = duplicate_paths(dataset)
     summary["cross_label_duplicates"] = cross_label_duplicates(dataset)
     write_json(run_dir / "dataset.json", summary)
     log_dataset(dataset, summary)
 
-    splits = split_folds(dataset, settings["folds"], settings["validation_split"], settings["seed"])
+    try:
+        all_scores = run_experiments(dataset, splits, settings, run_dir, quiet, resnet50_base)
+    except KeyboardInterrupt:
+        # Start on a new line: Keras' progress bar leaves the cursor mid-line.
+        log.error("\nInterrupted. Finished folds are saved; continue with: catdog cv --resume %s", run_dir)
+        raise
+    table = write_results(run_dir, all_scores, len(splits), summary)
+    log.info("\n%s", table)
+    log.info("Results written to %s", run_dir / "results.md")
+    return run_dir
+
+
+def run_experiments(
+    dataset: Dataset, splits: list[FoldSplit], settings: dict, run_dir: Path, quiet: bool, resnet50_base
+) -> list[dict]:
+    """Train every fold of every (model, epochs, batch) experiment; return their scores."""
     y = dataset.labels.astype(np.float32)
     verbose = 0 if quiet else 1
     all_scores = []
     for model_name in settings["models"]:
-        inputs = prepare_model_inputs(model_name, dataset, settings, verbose)
+        inputs = prepare_model_inputs(model_name, dataset, settings, verbose, resnet50_base)
         for epochs, batch_size in itertools.product(settings["epochs"], settings["batch"]):
             training = TrainingSettings(
                 epochs=epochs,
@@ -121,11 +180,7 @@ def run_cross_validation(settings: dict, resume_dir: str | Path | None = None, q
                 scores["heldout_accuracy_std"], len(splits), experiment_dir / "accuracy.png",
             )
             all_scores.append(scores)
-
-    table = write_results(run_dir, all_scores, len(splits), summary)
-    log.info("\n%s", table)
-    log.info("Results written to %s", run_dir / "results.md")
-    return run_dir
+    return all_scores
 
 
 def run_fold(

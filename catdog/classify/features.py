@@ -25,7 +25,7 @@ def resnet50_weights_argument(weights: str) -> str | None:
 
 
 def compute_resnet50_features(
-    images: np.ndarray, weights: str, batch_size: int = 64, verbose: int = 1
+    images: np.ndarray, weights: str, batch_size: int = 64, verbose: int = 1, base: keras.Model | None = None
 ) -> tuple[np.ndarray, keras.Model]:
     """Run the frozen ResNet50 base over preprocessed images.
 
@@ -33,11 +33,13 @@ def compute_resnet50_features(
         images: float32 (n, size, size, 3), already through `prepare_inputs`.
         weights: "imagenet", "none" or a weights file path.
         batch_size: images per forward pass. Defaults to 64.
+        base: an already built frozen base for these weights; built here when None.
 
     Returns:
         The features, float32 (n, h, w, 2048), and the base model that made them.
     """
-    base = build_resnet50_base(images.shape[1], resnet50_weights_argument(weights))
+    if base is None:
+        base = build_resnet50_base(images.shape[1], resnet50_weights_argument(weights))
     log.info("Computing frozen ResNet50 features for %d images (once for all folds).", len(images))
     features = base.predict(images, batch_size=batch_size, verbose=verbose)
     return features.astype(np.float32), base
