@@ -10,14 +10,13 @@ import subprocess
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+from conftest import REPO_ROOT, run_catdog, write_synthetic_images
 from PIL import Image
 
 from catdog.config import resolve
 from catdog.gan import checkpoint as checkpoints
 from catdog.gan.config import SCHEMA
-from conftest import REPO_ROOT, run_catdog, write_synthetic_images
 
 SMALL_RUN = ["--image-size", "8", "--batch", "64", "--seed", "5"]
 

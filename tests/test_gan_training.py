@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_synthetic_images
 from PIL import Image
 
 from catdog.gan import checkpoint as checkpoints
@@ -15,7 +16,6 @@ from catdog.gan.config import GanConfig
 from catdog.gan.data import scale_images, training_batches
 from catdog.gan.generate import generate_images, load_generator
 from catdog.gan.train import build_gan, train_gan
-from conftest import write_synthetic_images
 
 # 130 images in batches of 64 make batches of 64, 64 and 2.
 PER_CLASS = 65

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import run_catdog
-from test_preprocess_fixtures import encode, random_bytes, structured_pixels
 from PIL import Image
+from test_preprocess_fixtures import encode, random_bytes, structured_pixels
 
 from catdog.preprocess.clean import clean_data
 from catdog.preprocess.manifest import KILL_AT_ENV

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from catdog.config import Setting, one_of, positive_float, positive_int, integer, string
+from catdog.config import Setting, integer, one_of, positive_float, positive_int, string
 from catdog.errors import CatdogError
 
 LOSSES = ("bce", "mse")

@@ -7,8 +7,9 @@ output as a logit; the squared error compares the raw output with the 0/1 target
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import re
-import socket
 import sys
 import urllib.error
 import urllib.request
@@ -189,7 +188,7 @@ def _open(url: str, offset: int, size: int, timeout: float):
         if error.code == 416 and offset == size:
             return None  # the partial file is already complete
         raise CatdogError(f"Download of {url} failed: HTTP {error.code} {error.reason}. {_manual_steps()}") from None
-    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, HTTPException) as error:
+    except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as error:
         reason = getattr(error, "reason", error)
         raise CatdogError(f"Cannot reach {url} ({reason}). {_manual_steps()}") from None
 
