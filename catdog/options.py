@@ -29,7 +29,7 @@ data_option = click.option(
     help="Dataset folder with one subfolder per class (Cat/, Dog/). Defaults to ./PetImages.",
 )
 seed_option = click.option(
-    "--seed", type=int, default=None, help="Seed for folds, shuffling, noise and weight initialisation. Defaults to 123."
+    "--seed", type=int, default=None, help="Random seed of the run: weight initialisation, shuffling, and the folds (cv) or the noise (gan). Defaults to 123."
 )
 out_option = click.option(
     "--out", type=click.Path(file_okay=False, path_type=str), default=None, help="Parent folder of run directories. Defaults to runs/."

@@ -47,16 +47,26 @@ def gan_command(config_path, resume, **options):
     if resume is not None:
         options = {**saved_settings(resume), **{key: value for key, value in options.items() if value is not None}}
     settings = resolve(SCHEMA, config_path, options)
-    train_gan(GanConfig.from_dict(settings), resume=resume)
+    try:
+        train_gan(GanConfig.from_dict(settings), resume=resume)
+    except KeyboardInterrupt:
+        # train_gan has saved a checkpoint and logged the --resume command.
+        raise SystemExit(130) from None
 
 
 def saved_settings(run_dir: str) -> dict:
-    """Return the settings recorded in `run_dir/config.json`, or {} when there is none."""
+    """Return the settings of the latest record in `run_dir`, or {} when there is none.
+
+    The first run writes config.json and each resume writes
+    config-resume-epoch_NNNN.json; the zero-padded epoch makes the names sort in
+    order, so the last one holds the settings in force.
+    """
     from pathlib import Path
 
     from catdog.runs import read_json
 
-    record_path = Path(run_dir) / "config.json"
+    records = sorted(Path(run_dir).glob("config-resume-epoch_*.json"))
+    record_path = records[-1] if records else Path(run_dir) / "config.json"
     if not record_path.is_file():
         return {}
     saved = read_json(record_path).get("config", {})

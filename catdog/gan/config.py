@@ -71,6 +71,6 @@ def check_image_size(image_size: int) -> None:
     if image_size <= 0 or image_size % 4 != 0:
         lower = max(4, image_size // 4 * 4)
         raise CatdogError(
-            f"Invalid image size {image_size}: the GAN needs a multiple of 4 because the generator "
-            f"upsamples a {image_size}/4 feature map twice. Use --image-size {lower} or {lower + 4}."
+            f"Invalid image size {image_size}: the GAN needs a multiple of 4, because the generator starts "
+            f"from a feature map a quarter of the image side. Use --image-size {lower} or {lower + 4}."
         )
