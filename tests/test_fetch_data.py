@@ -271,7 +271,8 @@ def test_cli_unreachable_exits_2(tmp_path):
     result = run_catdog("fetch-data", "--dest", str(tmp_path), "--url", f"http://127.0.0.1:{closed_port()}/a.zip")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
-    assert "catdog fetch-data --from" in result.stderr
+    # The suggested command keeps --dest, so following it extracts into the same folder.
+    assert f"catdog fetch-data --dest {tmp_path} --from" in result.stderr
 
 
 def test_cli_missing_from_archive_exits_2(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shlex
 import re
 import sys
 import urllib.error
@@ -157,7 +158,7 @@ def download(url: str, path: Path, size: int, sha256: str, timeout: float = TIME
         offset, hasher = 0, hashlib.sha256()
         part.write_bytes(b"")
 
-    response = _open(url, offset, size, timeout) if offset < size else None
+    response = _open(url, offset, size, timeout, path.parent) if offset < size else None
     resumed_from = offset
     if response is not None:
         with response:
@@ -178,7 +179,7 @@ def download(url: str, path: Path, size: int, sha256: str, timeout: float = TIME
     return size - resumed_from, resumed_from
 
 
-def _open(url: str, offset: int, size: int, timeout: float):
+def _open(url: str, offset: int, size: int, timeout: float, dest: Path):
     headers = {"User-Agent": f"catdog/{catdog.__version__}"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
@@ -187,16 +188,17 @@ def _open(url: str, offset: int, size: int, timeout: float):
     except urllib.error.HTTPError as error:
         if error.code == 416 and offset == size:
             return None  # the partial file is already complete
-        raise CatdogError(f"Download of {url} failed: HTTP {error.code} {error.reason}. {_manual_steps()}") from None
+        raise CatdogError(f"Download of {url} failed: HTTP {error.code} {error.reason}. {_manual_steps(dest)}") from None
     except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as error:
         reason = getattr(error, "reason", error)
-        raise CatdogError(f"Cannot reach {url} ({reason}). {_manual_steps()}") from None
+        raise CatdogError(f"Cannot reach {url} ({reason}). {_manual_steps(dest)}") from None
 
 
-def _manual_steps() -> str:
+def _manual_steps(dest: Path) -> str:
+    dest_option = "" if Path(dest) == Path(".") else f" --dest {shlex.quote(str(dest))}"
     return (
         f"Without network access, download {ARCHIVE_NAME} by hand from {DOWNLOAD_PAGE} "
-        f"and run: catdog fetch-data --from PATH/TO/{ARCHIVE_NAME}"
+        f"and run: catdog fetch-data{dest_option} --from PATH/TO/{ARCHIVE_NAME}"
     )
 
 
