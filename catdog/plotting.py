@@ -82,7 +82,7 @@ def plot_losses(
     axes.set_ylabel("mean loss over the epoch")
     axes.set_title(title)
     axes.grid(alpha=0.3)
-    axes.legend()
+    axes.legend(loc="best")
     return save_figure(figure, path)
 
 
