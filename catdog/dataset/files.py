@@ -92,9 +92,15 @@ def list_images(root: str | os.PathLike, min_classes: int = 2, allow_empty_class
     class_names = find_class_names(root)
     if len(class_names) < min_classes:
         found = ", ".join(class_names) if class_names else "none"
+        hint = "The data folder must contain one subfolder per class, such as Cat/ and Dog/."
+        if any(entry.is_file() and not _is_hidden(entry.name) for entry in root.iterdir()):
+            hint = (
+                f"{root} contains files itself, so it may be a class folder: pass its parent folder, "
+                "the one that contains Cat/ and Dog/."
+            )
         raise CatdogError(
-            f"Found {len(class_names)} class folder(s) in {root} ({found}); at least {min_classes} are needed. "
-            "The data folder must hold one subfolder per class, such as Cat/ and Dog/."
+            f"Found {len(class_names)} class folder(s) in {root} ({found}); "
+            f"{'at least ' + str(min_classes) if min_classes > 1 else 'one'} needed. {hint}"
         )
 
     listing = Listing(root=root, class_names=class_names, files=[])
