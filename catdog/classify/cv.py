@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ModelInputs:
-    """What the folds of one model train on: its input array and how to build it fresh."""
+    """The input array that the folds of one model train on, and a builder of fresh models."""
 
     x: np.ndarray
     build: Any  # callable returning an uncompiled keras.Model
