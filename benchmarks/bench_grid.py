@@ -69,17 +69,18 @@ def run() -> Result:
     train_fold, prepare_model_inputs, compute_features = cv.train_fold, cv.prepare_model_inputs, cv.compute_resnet50_features
     folds, inputs, feature_seconds = [], {}, []
 
-    def timed_train_fold(build, x, y, split, settings, seed, checkpoint_path=None, extra_callbacks=()):
+    def timed_train_fold(build, x, y, split, settings, seed, *args, extra_callbacks=(), **kwargs):
         timer = make_epoch_timer()
         start = time.perf_counter()
-        result, model = train_fold(build, x, y, split, settings, seed, checkpoint_path, [*extra_callbacks, timer])
+        result, model = train_fold(build, x, y, split, settings, seed, *args,
+                                   extra_callbacks=[*extra_callbacks, timer], **kwargs)
         name = {"resnet50_head": "resnet50"}.get(model.name, model.name)
         folds.append({"model": name, "batch": settings.batch_size, "fold": split.number,
                       "seconds": time.perf_counter() - start, "epochs": timer.seconds})
         return result, model
 
-    def recorded_inputs(model_name, dataset, settings, verbose):
-        inputs[model_name] = prepare_model_inputs(model_name, dataset, settings, verbose)
+    def recorded_inputs(model_name, *args, **kwargs):
+        inputs[model_name] = prepare_model_inputs(model_name, *args, **kwargs)
         return inputs[model_name]
 
     def timed_features(*args, **kwargs):
