@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,15 @@ SYSTEM_FILES = frozenset({"thumbs.db", ".ds_store", "desktop.ini"})
 class ImageFile:
     """One candidate image file of a class folder."""
 
-    path: Path
+    location: str  # filesystem path as listed, a string: see `path`
     relpath: str  # POSIX path relative to the dataset root, e.g. "Cat/12.jpg"
     label: str
+
+    @functools.cached_property
+    def path(self) -> Path:
+        # Built on first use: creating 25,000 Path objects up front took most of a
+        # warm (cached) dataset load.
+        return Path(self.location)
 
 
 @dataclass
@@ -143,7 +150,7 @@ def _scan_folder(root: Path, folder: str, prefix: str, label: str, listing: List
         elif entry.is_symlink() and not _inside(Path(entry.path), root):
             listing.external_links.append(relpath)
         else:
-            listing.files.append(ImageFile(path=Path(entry.path), relpath=relpath, label=label))
+            listing.files.append(ImageFile(location=entry.path, relpath=relpath, label=label))
 
     for entry in kept_folders:
         _scan_folder(root, entry.path, prefix + entry.name + "/", label, listing)
