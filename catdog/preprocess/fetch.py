@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shlex
 import re
+import shlex
 import sys
 import urllib.error
 import urllib.request
