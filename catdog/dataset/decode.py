@@ -105,6 +105,10 @@ def decode_image(data: bytes, image_size: int | None = None, color: str = "rgb")
         DecodeError: when Pillow cannot identify or fully decode the content, or when
             the image is a decompression bomb (rejected from its header, before
             any pixel is decoded).
+
+    NOTE: Pillow does not verify the CRC of PNG pixel (IDAT) chunks, so a PNG with
+    a damaged checksum decodes here although TensorFlow rejects it; only
+    `catdog clean-data`, which asks both decoders, moves such a file.
     """
     channels = channels_for(color)
     with warnings.catch_warnings(record=True) as caught:
