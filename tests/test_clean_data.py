@@ -18,7 +18,7 @@ from test_preprocess_fixtures import build_damaged_dataset, decompression_bomb_p
 
 from catdog.dataset import load_dataset
 from catdog.errors import CatdogError
-from catdog.preprocess.checks import TENSORFLOW_REASON, check_image
+from catdog.preprocess.checks import check_image
 from catdog.preprocess.clean import clean_data
 from catdog.preprocess.restore import restore_data
 
@@ -161,11 +161,7 @@ def test_near_duplicates_exclude_byte_identical(cleaned):
 
 
 def test_kept_formats_load_without_loose_warnings(cleaned, tmp_path, recwarn):
-    """Every kept file decodes in the shared loader; every moved file Pillow rejects is skipped by it.
-
-    The loader decodes with Pillow alone, so it still loads the file that only
-    TensorFlow rejects: running clean-data first is what removes it.
-    """
+    """Every kept file decodes in the shared loader, and every moved file is skipped by it."""
     dataset, _, _ = cleaned
     copy = tmp_path / "PetImages"
     shutil.copytree(dataset.root, copy, symlinks=True)
@@ -173,10 +169,8 @@ def test_kept_formats_load_without_loose_warnings(cleaned, tmp_path, recwarn):
     loaded = load_dataset(copy, image_size=50, color="rgb", use_cache=False, progress=False)
 
     assert loaded.images.shape[1:] == (50, 50, 3)
-    pillow_rejected = {path for path, reason in dataset.moved.items() if reason != TENSORFLOW_REASON}
-    tensorflow_rejected = set(dataset.moved) - pillow_rejected
-    assert sorted(loaded.paths) == sorted(set(dataset.kept) | tensorflow_rejected)
-    assert {item.relpath for item in loaded.skipped} == pillow_rejected
+    assert sorted(loaded.paths) == sorted(dataset.kept)
+    assert {item.relpath for item in loaded.skipped} == set(dataset.moved)
     assert set(loaded.decode_warnings) == set(dataset.decode_warning)
     assert [str(warning.message) for warning in recwarn] == []
 

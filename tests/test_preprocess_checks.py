@@ -18,11 +18,13 @@ from test_preprocess_fixtures import (
     truncated_jpeg,
 )
 
+from catdog.preprocess import checks
 from catdog.preprocess.checks import (
     TENSORFLOW_REASON,
     bmp_bits_per_pixel,
     captured_stderr,
     check_image,
+    tensorflow_decode,
     uses_tensorflow,
     wrong_extension,
 )
@@ -40,10 +42,25 @@ def test_truncated_jpeg_named_by_pillow():
     assert result.reason == "truncated image"
 
 
-def test_tensorflow_only_rejection():
+def test_bad_png_checksum_rejected_before_tensorflow():
     result = check_image(png_with_bad_pixel_checksum())
+    assert result.reason == "bad checksum"
+    assert "IDAT" in result.detail
+
+
+def test_tensorflow_rejects_bad_png_checksum_too():
+    error_message, _ = tensorflow_decode(png_with_bad_pixel_checksum())
+    assert error_message is not None
+    assert "Invalid PNG data" in error_message
+
+
+def test_tensorflow_rejection_is_named(monkeypatch):
+    # No file that Pillow fully decodes and TensorFlow 2.21 rejects is known, so
+    # the TensorFlow verdict is replaced to exercise the reason it produces.
+    monkeypatch.setattr(checks, "tensorflow_decode", lambda data: ("Invalid JPEG data", []))
+    result = check_image(jpeg_bytes(1))
     assert result.reason == TENSORFLOW_REASON
-    assert "Invalid PNG data" in result.detail
+    assert result.detail == "Invalid JPEG data"
 
 
 @pytest.mark.parametrize(

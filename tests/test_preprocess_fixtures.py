@@ -55,7 +55,7 @@ def decompression_bomb_png(side: int = 30_000) -> bytes:
 
 
 def png_with_bad_pixel_checksum() -> bytes:
-    """A PNG whose IDAT chunk has a wrong CRC: Pillow decodes it, TensorFlow 2.21 rejects it."""
+    """A PNG whose IDAT chunk has a wrong CRC: Pillow's decoder accepts it, TensorFlow 2.21 rejects it."""
     data = bytearray(encode(Image.fromarray(structured_pixels(102, 32)), "PNG"))
     start = data.find(b"IDAT")
     length = struct.unpack(">I", data[start - 4 : start])[0]
@@ -162,7 +162,7 @@ def build_damaged_dataset(root: Path, outside: Path) -> DamagedDataset:
     bad("Dog/page.jpg", html_page(), "html file")
     bad("Dog/noise.jpg", random_bytes(), "not an image")
     bad("Cat/bomb.png", decompression_bomb_png(), "decompression bomb")
-    bad("Dog/bad-idat.png", png_with_bad_pixel_checksum(), "rejected by TensorFlow")
+    bad("Dog/bad-idat.png", png_with_bad_pixel_checksum(), "bad checksum")
     bad("Cat/nested/deeper/broken.jpg", truncated_jpeg(), "truncated image")
     bad("Dog/été vide.jpg", b"", "empty file")
 
