@@ -98,13 +98,17 @@ class LossHistory(keras.callbacks.Callback):
         )
 
 
-class SampleGrids(keras.callbacks.Callback):
-    """Save a grid from the fixed noise after epoch 1 and every `every` epochs."""
+class _PeriodicCallback(keras.callbacks.Callback):
+    """A callback that acts on the run state every `every` epochs."""
 
     def __init__(self, state: RunState, every: int):
         super().__init__()
         self.state = state
         self.every = every
+
+
+class SampleGrids(_PeriodicCallback):
+    """Save a grid from the fixed noise after epoch 1 and every `every` epochs."""
 
     def on_epoch_end(self, epoch, logs=None):
         number = epoch + 1
@@ -112,13 +116,8 @@ class SampleGrids(keras.callbacks.Callback):
             save_sample_grid(self.model.generator, self.state, number)
 
 
-class Checkpoints(keras.callbacks.Callback):
+class Checkpoints(_PeriodicCallback):
     """Keep a snapshot of every completed epoch; write it and the loss plot every `every` epochs."""
-
-    def __init__(self, state: RunState, every: int):
-        super().__init__()
-        self.state = state
-        self.every = every
 
     def on_epoch_end(self, epoch, logs=None):
         number = epoch + 1
