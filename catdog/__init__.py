@@ -3,7 +3,7 @@
 import os
 
 # catdog's GAN training step and the ResNet50 feature path use TensorFlow ops, so
-# Keras must run on the TensorFlow backend whatever ~/.keras/keras.json says.
+# Keras must run on the TensorFlow backend whatever ~/.keras/keras.json sets.
 os.environ["KERAS_BACKEND"] = "tensorflow"
 # Hide TensorFlow's C++ start-up chatter (oneDNN and CPU-feature notices) unless the
 # user asked for it.

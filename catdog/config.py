@@ -1,6 +1,6 @@
 """TOML configuration files: validation against a schema, and merging with options.
 
-A configuration file holds the same settings as a command's options, with the option
+A configuration file contains the same settings as a command's options, with the option
 names written in snake_case (`--image-size` becomes `image_size`). Precedence, from
 highest: options given on the command line, then the file, then the defaults.
 """
@@ -26,7 +26,7 @@ class Setting:
     """One configuration key: its default and a converter that validates a file value.
 
     `convert` receives the raw TOML value and returns the normalised one, or raises
-    `ValueError` with a sentence that says what is allowed.
+    `ValueError` with a sentence that states what is allowed.
     """
 
     default: Any

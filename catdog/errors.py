@@ -4,6 +4,6 @@
 class CatdogError(Exception):
     """A user-facing error: bad input, a missing file, an invalid setting.
 
-    The message says what failed, on which file or value, and what to do next.
+    The message states what failed, on which file or value, and what to do next.
     The command line prints it as one line and exits with code 2.
     """

@@ -46,7 +46,7 @@ def test_resnet50_shapes_and_frozen_parameters():
 
     base = model.layers[1]
     assert base.output.shape[1:] == (2, 2, 2048)
-    # Keras' ResNet50 without top holds 23,587,712 weights; the head adds 2*2*2048 + 1.
+    # Keras' ResNet50 without top has 23,587,712 weights; the head adds 2*2*2048 + 1.
     assert base.count_params() == 23_587_712
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert trainable == 2 * 2 * 2048 + 1

@@ -83,8 +83,11 @@ def test_shipped_configs_are_valid():
     quick = config.resolve(CV_SCHEMA, REPO_ROOT / "configs" / "quick.toml", {"epochs": [2]})
 
     assert report["models"] == ["perceptron", "cnn", "resnet50"]
-    assert report["epochs"] == [30, 60] and report["batch"] == [32, 64]
-    assert report["folds"] == 5 and report["image_size"] == 50 and report["seed"] == 123
+    assert report["epochs"] == [30, 60]
+    assert report["batch"] == [32, 64]
+    assert report["folds"] == 5
+    assert report["image_size"] == 50
+    assert report["seed"] == 123
     assert quick["epochs"] == [2]
 
 
@@ -98,8 +101,10 @@ def test_cv_end_to_end_on_real_images(small_real_dataset, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     (run_dir,) = out.iterdir()
     record = json.loads((run_dir / "config.json").read_text())
-    assert record["seed"] == 123 and record["config"]["folds"] == 2
-    assert "tensorflow" in record["versions"] and "keras" in record["versions"]
+    assert record["seed"] == 123
+    assert record["config"]["folds"] == 2
+    assert "tensorflow" in record["versions"]
+    assert "keras" in record["versions"]
     for model in ("perceptron", "cnn", "resnet50"):
         experiment = run_dir / model / "e2-b64"
         scores = json.loads((experiment / "scores.json").read_text())
@@ -112,7 +117,8 @@ def test_cv_end_to_end_on_real_images(small_real_dataset, tmp_path):
         for fold in (1, 2):
             assert (experiment / f"fold-{fold}" / "best.keras").stat().st_size > 0
     table = (run_dir / "results.md").read_text()
-    assert "| 2E, 64B |" in table and "ResNet50 (reference)" in table
+    assert "| 2E, 64B |" in table
+    assert "ResNet50 (reference)" in table
     assert "Results written to" in result.stderr
 
 

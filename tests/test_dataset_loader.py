@@ -573,7 +573,7 @@ def test_error_empty_class_folder(dataset_root):
     (dataset_root / "Dog").mkdir()
     (dataset_root / "Dog" / "Thumbs.db").write_bytes(b"\x00" * 16)
 
-    with pytest.raises(CatdogError, match=r"Class folder .*Dog holds no image files"):
+    with pytest.raises(CatdogError, match=r"Class folder .*Dog contains no image files"):
         load(dataset_root)
 
 

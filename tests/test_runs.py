@@ -36,7 +36,8 @@ def test_run_dirs_never_collide(tmp_path):
     second = create_run_dir(tmp_path, "cv")
 
     assert first != second
-    assert first.is_dir() and second.is_dir()
+    assert first.is_dir()
+    assert second.is_dir()
 
 
 def test_run_record_holds_seed_and_versions(tmp_path):

@@ -229,7 +229,7 @@ def load_recorded_settings(run_dir: Path) -> dict:
         raise CatdogError(f"No config.json in {run_dir}: --resume needs the directory of an earlier `catdog cv` run.")
     record = read_json(record_path)
     if record.get("command") != "cv":
-        raise CatdogError(f"{run_dir} holds a `catdog {record.get('command')}` run, not a `catdog cv` run.")
+        raise CatdogError(f"{run_dir} contains a `catdog {record.get('command')}` run, not a `catdog cv` run. Pass a directory written by `catdog cv`.")
     return record["config"]
 
 

@@ -12,7 +12,7 @@ def _group_splits(labels: np.ndarray, groups: np.ndarray, n_splits: int, seed: i
     """Yield (train, held-out) image-index arrays from a stratified split of groups.
 
     Each duplicate group is one unit, labelled by the majority label of its images
-    (ties go to the lower class index). Nearly every group holds one image, so the
+    (ties go to the lower class index). Nearly every group has one image, so the
     folds stay stratified by image while duplicates never straddle two folds. This
     does the work of scikit-learn's StratifiedGroupKFold in milliseconds instead of
     seconds on 25,000 groups.
@@ -71,7 +71,7 @@ def inner_split(
 
     The callbacks (learning-rate schedule, early stopping, checkpoints) watch this
     split, never the held-out fold. It is stratified and duplicate-aware like the
-    folds. It holds about 1/round(1/validation_split) of the training images, so
+    folds. It contains about 1/round(1/validation_split) of the training images, so
     0.1 gives a tenth and 0.3 gives a third.
 
     Returns:

@@ -87,7 +87,7 @@ def build_resnet50_base(image_size: int = 50, weights: str | None = "imagenet") 
 
 
 def build_resnet50_head(feature_shape: tuple[int, ...]) -> keras.Model:
-    """The trainable part of the ResNet50 classifier: flatten, dense 1 with sigmoid."""
+    """Build the trainable part of the ResNet50 classifier: flatten, dense 1 with sigmoid."""
     inputs = keras.Input(feature_shape, name="features")
     x = keras.layers.Flatten()(inputs)
     outputs = keras.layers.Dense(1, activation="sigmoid")(x)
@@ -102,7 +102,7 @@ def assemble_resnet50(base: keras.Model, head: keras.Model) -> keras.Model:
 
 
 def build_resnet50(image_size: int = 50, weights: str | None = "imagenet") -> keras.Model:
-    """The full ResNet50 classifier: frozen ResNet50, flatten, dense 1 with sigmoid."""
+    """Build the full ResNet50 classifier: frozen ResNet50, flatten, dense 1 with sigmoid."""
     base = build_resnet50_base(image_size, weights)
     return assemble_resnet50(base, build_resnet50_head(base.output_shape[1:]))
 

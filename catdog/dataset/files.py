@@ -63,7 +63,7 @@ def check_data_dir(root: str | os.PathLike) -> Path:
             "(the one holding Cat/ and Dog/), or get it with `catdog fetch-data`."
         )
     if not root.is_dir():
-        raise CatdogError(f"Data path {root} is a file, not a folder. Pass the PetImages folder that holds Cat/ and Dog/.")
+        raise CatdogError(f"Data path {root} is a file, not a folder. Pass the PetImages folder that contains Cat/ and Dog/.")
     return root
 
 
@@ -92,7 +92,7 @@ def list_images(root: str | os.PathLike, min_classes: int = 2, allow_empty_class
 
     Raises:
         CatdogError: when `root` is missing, is not a folder, has fewer than
-            `min_classes` class folders, or a class folder holds no files (unless
+            `min_classes` class folders, or a class folder contains no files (unless
             `allow_empty_classes`).
     """
     root = check_data_dir(root)
@@ -115,7 +115,7 @@ def list_images(root: str | os.PathLike, min_classes: int = 2, allow_empty_class
         count_before = len(listing.files)
         _walk_class(root, root / label, label, listing)
         if len(listing.files) == count_before and not allow_empty_classes:
-            raise CatdogError(f"Class folder {root / label} holds no image files. Add images or remove the folder.")
+            raise CatdogError(f"Class folder {root / label} contains no image files. Add images or remove the folder.")
     return listing
 
 

@@ -59,7 +59,7 @@ def saved_settings(run_dir: str) -> dict:
 
     The first run writes config.json and each resume writes
     config-resume-epoch_NNNN.json; the zero-padded epoch makes the names sort in
-    order, so the last one holds the settings in force.
+    order, so the last one contains the settings in force.
     """
     from pathlib import Path
 
